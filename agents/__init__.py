@@ -1,0 +1,1 @@
+"""Learners for memory tasks: leaky RNN with trainable tau, GRU, LSTM; training and analysis."""

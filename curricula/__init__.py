@@ -1,0 +1,1 @@
+"""Curricula: Gymnasium wrappers that change a memory task's set of heads."""

@@ -1,0 +1,1 @@
+"""Memory tasks (N-parity, N-DMS) as Gymnasium environments."""
