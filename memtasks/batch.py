@@ -1,0 +1,99 @@
+"""Vectorized sampling of bit streams and their labels: supervised batches and RL episodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+
+from memtasks.tasks import TaskConfig, label_stream
+
+
+@dataclass
+class Batch:
+    """A batch of sequences for supervised training (numpy arrays).
+
+    inputs:  float32 (T, B, 1), the bits;
+    steps:   int64 (L,), the time steps that carry labels;
+    targets: int64 (L, B, H), the labels at those steps, -1 where a head has none;
+    heads:   the N of each head, the column order of `targets`.
+    """
+
+    inputs: np.ndarray
+    steps: np.ndarray
+    targets: np.ndarray
+    heads: tuple[int, ...]
+
+    def to_torch(self, device: Any = "cpu") -> tuple[Any, Any]:
+        """(inputs, targets) as torch tensors on `device` (zero-copy on the CPU)."""
+        import torch  # imported here so that memtasks never needs torch to build batches
+
+        return (torch.from_numpy(self.inputs).to(device),
+                torch.from_numpy(self.targets).to(device))
+
+
+def as_generator(rng: Any, default: np.random.Generator) -> np.random.Generator:
+    """`rng` as a Generator: a Generator itself, an int seed >= 0, or None for `default`."""
+    if rng is None:
+        return default
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, Integral) and not isinstance(rng, (bool, np.bool_)):
+        if rng < 0:
+            raise ValueError(f"rng must be a numpy.random.Generator, an int seed >= 0 or None; got {rng!r}")
+        return np.random.default_rng(int(rng))
+    raise TypeError("rng must be a numpy.random.Generator, an int seed >= 0 or None; "
+                    f"got {rng!r} of type {type(rng).__name__}")
+
+
+def validate_count(value: Any, argname: str) -> int:
+    """Return value if it is an int >= 1, else raise TypeError/ValueError naming `argname`."""
+    if not isinstance(value, Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argname} must be an int >= 1; got {value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{argname} must be an int >= 1; got {value!r}")
+    return int(value)
+
+
+def draw_bits(config: TaskConfig, rng: np.random.Generator, T: int, count: int) -> np.ndarray:
+    """`count` Bernoulli bit streams of length T as uint8 (T, count); p per stream (parity default U(0, 1))."""
+    if config.p is not None:
+        p = np.full(count, config.p, dtype=np.float32)
+    elif config.task == "parity":
+        p = rng.random(count, dtype=np.float32)
+    else:
+        p = np.full(count, 0.5, dtype=np.float32)
+    return (rng.random((T, count), dtype=np.float32) < p).view(np.uint8)
+
+
+def sample_batch(config: TaskConfig, batch_size: int, rng: np.random.Generator) -> Batch:
+    """A batch of `batch_size` streams sharing one length T drawn from the config's length range."""
+    batch_size = validate_count(batch_size, "batch_size")
+    T = int(rng.integers(*config.length_range()))
+    bits = draw_bits(config, rng, T, batch_size)
+    if config.labels == "final":
+        steps = np.array([T - 1], dtype=np.int64)
+    else:
+        steps = np.arange(min(config.heads) - 1, T, dtype=np.int64)
+    targets = label_stream(config.task, bits, config.heads, steps)
+    return Batch(bits.astype(np.float32)[:, :, None], steps, targets, config.heads)
+
+
+def draw_episodes(config: TaskConfig, rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` episodes with their own lengths: bits uint8 (max length, count), lengths int64 (count,)."""
+    lengths = rng.integers(*config.length_range(), size=count)
+    return draw_bits(config, rng, int(lengths.max()), count), lengths
+
+
+def episode_labels(config: TaskConfig, bits: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Labels of episodes `bits` (T, count) of `lengths`: int8 (T, count, H), -1 where none is scored.
+
+    "final" keeps only each episode's last step; "every_step" every step inside the episode.
+    """
+    labels = label_stream(config.task, bits, config.heads).astype(np.int8)
+    t = np.arange(bits.shape[0])[:, None]
+    scored = t == lengths - 1 if config.labels == "final" else t < lengths
+    labels[~scored] = -1
+    return labels

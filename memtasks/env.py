@@ -1,0 +1,127 @@
+"""`MemoryTaskEnv`: N-parity and N-DMS over one bit stream, with the Gymnasium API."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from memtasks.batch import Batch, as_generator, draw_episodes, episode_labels, sample_batch
+from memtasks.tasks import TaskConfig, validate_heads
+
+
+def observation_space() -> spaces.Box:
+    """The current bit, as float32 in [0, 1]."""
+    return spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+
+
+def score(actions: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-head correctness (bool, False where no label) and reward, the fraction of labelled heads right."""
+    has = labels >= 0
+    correct = has & (actions == labels)
+    reward = correct.sum(-1) / np.maximum(has.sum(-1), 1)
+    return correct, reward
+
+
+def set_spec_heads(env: Any, heads: tuple[int, ...]) -> None:
+    """Record the current heads in the env's spec so that `gym.make(env.spec)` recreates it."""
+    if env.spec is not None:
+        env.spec.kwargs["N"] = heads
+
+
+class MemoryTaskEnv(gym.Env):
+    """A memory task over a stream of random bits: report, per head N, a function of the last N bits.
+
+    ## Tasks
+    - "parity": y_t = (x_{t-N+1} + ... + x_t) mod 2
+    - "dms" (delayed match to sample): y_t = 1 if x_{t-N+1} == x_t else 0
+
+    ## Observation
+    Box(0, 1, (1,), float32): the current bit x_t (zeros after the episode's last step).
+
+    ## Action
+    MultiDiscrete([2] * H): a prediction of y_t for each head, in the order of `heads`.
+
+    ## Reward
+    The fraction of heads that have a label at this step and were predicted correctly (0.0 if none has).
+
+    ## Episode
+    `reset` draws the whole stream and returns x_0. Each `step(a_t)` scores a_t and shows x_{t+1};
+    the step that scores the last bit terminates. Step info: "labels" int64 (H,), y_t per head
+    or -1 where the head has no label at this step; "correct" bool (H,).
+
+    ## Arguments
+    task: "parity" or "dms". N: an int or a sequence of distinct ints (one head per N; DMS: N >= 2).
+    seq_len: None (uniform in [max N + 2, 4 max N + 2)), an int, or a (low, high) pair, high exclusive.
+    p: None (parity: U(0, 1) per sequence; DMS: 0.5) or the probability of a 1 bit.
+    labels: "final" (a label at the last step only) or "every_step" (wherever a window is complete).
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, task: str, N: Any = 2, seq_len: Any = None, p: float | None = None,
+                 labels: str = "final", render_mode: str | None = None):
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}; "
+                             f"got {render_mode!r}")
+        self.config = TaskConfig(task, N, seq_len, p, labels)
+        self.render_mode = render_mode
+        self.observation_space = observation_space()
+        self.action_space = spaces.MultiDiscrete([2] * len(self.heads))
+        self._bits: np.ndarray | None = None   # (T,) uint8, the episode's stream
+        self._labels: np.ndarray | None = None  # (T, H) int8, -1 where nothing is scored
+        self._t = 0
+
+    task = property(lambda self: self.config.task, doc="The task's name.")
+    heads = property(lambda self: self.config.heads, doc="The N of each head, in action order.")
+    labels = property(lambda self: self.config.labels, doc='"final" or "every_step".')
+    seq_len = property(lambda self: self.config.seq_len, doc="The sequence length setting.")
+    p = property(lambda self: self.config.p, doc="The probability of a 1 bit (None: the default).")
+
+    def set_heads(self, Ns: Any) -> None:
+        """Switch to the heads `Ns`; the action space changes now and the current episode is relabelled."""
+        self.config = dataclasses.replace(self.config, heads=validate_heads(Ns, self.task, "Ns"))
+        self.action_space = spaces.MultiDiscrete([2] * len(self.heads))
+        set_spec_heads(self, self.heads)
+        if self._bits is not None:
+            self._labels = episode_labels(self.config, self._bits[:, None], np.array([len(self._bits)]))[:, 0]
+
+    def sample_batch(self, batch_size: int, rng: Any = None) -> Batch:
+        """A supervised batch (numpy); `rng`: a Generator, an int seed, or None for the env's np_random."""
+        return sample_batch(self.config, batch_size, as_generator(rng, self.np_random))
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        bits, lengths = draw_episodes(self.config, self.np_random, 1)
+        self._bits = bits[:, 0]
+        self._labels = episode_labels(self.config, bits, lengths)[:, 0]
+        self._t = 0
+        return self._observation(), {}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if self._bits is None:
+            raise RuntimeError("step() called before reset(); call env.reset() first")
+        if self._t >= len(self._bits):
+            raise RuntimeError("step() called after the episode terminated; call env.reset() first")
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be an int array of shape ({len(self.heads)},) with values 0 or 1, "
+                             f"one prediction per head {self.heads}; got {action!r}")
+        labels = self._labels[self._t].astype(np.int64)
+        correct, reward = score(np.asarray(action), labels)
+        self._t += 1
+        terminated = self._t == len(self._bits)
+        return self._observation(), float(reward), terminated, False, {"labels": labels, "correct": correct}
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        shown = "".join(map(str, self._bits[:self._t + 1])) if self._bits is not None else ""
+        return f"{self.task} N={list(self.heads)} t={self._t} bits={shown}"
+
+    def _observation(self) -> np.ndarray:
+        if self._t >= len(self._bits):
+            return np.zeros(1, dtype=np.float32)
+        return self._bits[self._t:self._t + 1].astype(np.float32)

@@ -1,0 +1,149 @@
+"""The tasks' definitions: argument validation and one vectorized label function per task.
+
+For a bit stream x_0, x_1, ... and a head N, the label at step t >= N - 1 is
+- parity: y_t = (x_{t-N+1} + ... + x_t) mod 2
+- DMS:    y_t = 1 if x_{t-N+1} == x_t else 0
+and there is no label (-1) at t < N - 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+TASKS = ("parity", "dms")
+LABEL_MODES = ("final", "every_step")
+MIN_N = {"parity": 1, "dms": 2}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def validate_task(task: Any) -> str:
+    """Return `task` if it names a known task, else raise ValueError."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
+    return task
+
+
+def validate_heads(N: Any, task: str, argname: str = "N") -> tuple[int, ...]:
+    """Normalise N (an int or a sequence of distinct ints >= the task's minimum) to a tuple of heads."""
+    low = MIN_N[validate_task(task)]
+    accepted = (f"an int >= {low} or a non-empty sequence of distinct ints >= {low} "
+                f"(one head per N, {task})")
+    if _is_int(N):
+        values = [N]
+    elif isinstance(N, (Sequence, np.ndarray)) and not isinstance(N, (str, bytes)):
+        values = list(np.asarray(N).tolist()) if isinstance(N, np.ndarray) else list(N)
+        if np.ndim(N) != 1 or not values:
+            raise ValueError(f"{argname} must be {accepted}; got {N!r}")
+    else:
+        raise TypeError(f"{argname} must be {accepted}; got {N!r} of type {type(N).__name__}")
+    bad = [n for n in values if not _is_int(n)]
+    if bad:
+        raise TypeError(f"{argname} must be {accepted}; got {N!r} (not an int: {bad[0]!r})")
+    if min(values) < low:
+        raise ValueError(f"{argname} must be {accepted}; got {N!r}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{argname} must be {accepted}; got {N!r} (repeated N)")
+    return tuple(int(n) for n in values)
+
+
+def validate_seq_len(seq_len: Any, heads: tuple[int, ...]) -> None | int | tuple[int, int]:
+    """Normalise seq_len: None, an int >= max(N), or a (low, high) pair, high exclusive, low >= max(N)."""
+    n_max = max(heads)
+    accepted = (f"None, an int >= max(N) = {n_max}, or a (low, high) pair of ints "
+                f"with {n_max} <= low < high (high exclusive)")
+    if seq_len is None:
+        return None
+    if _is_int(seq_len):
+        if seq_len < n_max:
+            raise ValueError(f"seq_len must be {accepted}; got {seq_len!r}")
+        return int(seq_len)
+    if isinstance(seq_len, (tuple, list)) and len(seq_len) == 2 and all(map(_is_int, seq_len)):
+        low, high = seq_len
+        if not n_max <= low < high:
+            raise ValueError(f"seq_len must be {accepted}; got {seq_len!r}")
+        return int(low), int(high)
+    raise TypeError(f"seq_len must be {accepted}; got {seq_len!r}")
+
+
+def validate_p(p: Any) -> float | None:
+    """Normalise p, the probability of a 1 bit: None (the task's default) or a number in [0, 1]."""
+    accepted = "None or a float in [0, 1] (the probability of a 1 bit)"
+    if p is None:
+        return None
+    if not isinstance(p, Real) or isinstance(p, (bool, np.bool_)):
+        raise TypeError(f"p must be {accepted}; got {p!r} of type {type(p).__name__}")
+    if math.isnan(p) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be {accepted}; got {p!r}")
+    return float(p)
+
+
+def validate_labels(labels: Any) -> str:
+    """Return labels if it is "final" or "every_step", else raise ValueError."""
+    if labels not in LABEL_MODES:
+        raise ValueError(f"labels must be one of {LABEL_MODES}; got {labels!r}")
+    return labels
+
+
+@dataclass
+class TaskConfig:
+    """A validated task description shared by the envs and the batch sampler.
+
+    Fields are normalised on construction, so `dataclasses.replace(config, heads=...)`
+    re-validates everything (e.g. a fixed seq_len against a larger N).
+    """
+
+    task: str
+    heads: tuple[int, ...] = (2,)
+    seq_len: None | int | tuple[int, int] = None
+    p: float | None = None
+    labels: str = "final"
+
+    def __post_init__(self) -> None:
+        self.task = validate_task(self.task)
+        self.heads = validate_heads(self.heads, self.task)
+        self.seq_len = validate_seq_len(self.seq_len, self.heads)
+        self.p = validate_p(self.p)
+        self.labels = validate_labels(self.labels)
+
+    def length_range(self) -> tuple[int, int]:
+        """The (low, high) range of sequence lengths, high exclusive."""
+        if self.seq_len is None:
+            n_max = max(self.heads)
+            return n_max + 2, 4 * n_max + 2
+        if isinstance(self.seq_len, int):
+            return self.seq_len, self.seq_len + 1
+        return self.seq_len
+
+
+def label_stream(task: str, bits: np.ndarray, heads: Sequence[int],
+                 steps: np.ndarray | None = None) -> np.ndarray:
+    """Labels of bit streams `bits` (T, B) of 0/1 for each head: int64 (T, B, H), -1 where t < N - 1.
+
+    With `steps` (L,), only the labels at those time steps are computed: (L, B, H).
+    Parity uses prefix parities (the window's parity is the XOR of two prefixes);
+    DMS compares the stream with itself shifted by N - 1.
+    """
+    validate_task(task)
+    bits = np.asarray(bits)
+    if bits.ndim != 2:
+        raise ValueError(f"bits must be a (T, B) array of 0/1; got shape {bits.shape}")
+    T = bits.shape[0]
+    t = np.arange(T) if steps is None else np.asarray(steps, dtype=np.int64)
+    start = t[:, None] - np.asarray(heads, dtype=np.int64)[None, :] + 1   # (L, H) window start
+    first = np.maximum(start, 0)
+    if task == "parity":
+        prefix = np.zeros((T + 1, bits.shape[1]), dtype=np.uint8)
+        np.cumsum(bits, axis=0, dtype=np.uint8, out=prefix[1:])          # wraps mod 256: parity kept
+        same = (prefix[t + 1][:, None, :] ^ prefix[first]) & 1             # (L, H, B)
+    else:
+        same = bits[t][:, None, :] == bits[first]
+    return np.where((start >= 0)[:, None, :], same.transpose(0, 2, 1), np.int64(-1))
