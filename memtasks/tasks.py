@@ -40,8 +40,8 @@ def validate_heads(N: Any, task: str, argname: str = "N") -> tuple[int, ...]:
     if _is_int(N):
         values = [N]
     elif isinstance(N, (Sequence, np.ndarray)) and not isinstance(N, (str, bytes)):
-        values = list(np.asarray(N).tolist()) if isinstance(N, np.ndarray) else list(N)
-        if np.ndim(N) != 1 or not values:
+        values = N.tolist() if isinstance(N, np.ndarray) else list(N)
+        if not values:
             raise ValueError(f"{argname} must be {accepted}; got {N!r}")
     else:
         raise TypeError(f"{argname} must be {accepted}; got {N!r} of type {type(N).__name__}")

@@ -66,6 +66,7 @@ class MemoryTaskVectorEnv(VectorEnv):
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         if self._labels is None:
             raise RuntimeError("step() called before reset(); call envs.reset() first")
+        actions = np.asarray(actions)
         if not self.action_space.contains(actions):
             raise ValueError(f"actions must be an int array of shape {self.action_space.shape} with "
                              f"values 0 or 1, one prediction per copy and head {self.heads}; got {actions!r}")
@@ -73,7 +74,7 @@ class MemoryTaskVectorEnv(VectorEnv):
         resetting = self._needs_reset
         labels = self._labels[np.minimum(self._t, len(self._bits) - 1), copies].astype(np.int64)
         labels[resetting] = -1
-        correct, reward = score(np.asarray(actions), labels)
+        correct, reward = score(actions, labels)
         self._t += ~resetting
         terminated = ~resetting & (self._t == self._lengths)
         if resetting.any():
