@@ -26,6 +26,11 @@ def score(actions: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return correct, reward
 
 
+def unscored_info(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """The info of a step that scores nothing (a reset): no labels, nothing correct."""
+    return {"labels": np.full(shape, -1, dtype=np.int64), "correct": np.zeros(shape, dtype=bool)}
+
+
 def set_spec_heads(env: Any, heads: tuple[int, ...]) -> None:
     """Record the current heads in the env's spec so that `gym.make(env.spec)` recreates it."""
     if env.spec is not None:
@@ -49,7 +54,7 @@ class MemoryTaskEnv(gym.Env):
     The fraction of heads that have a label at this step and were predicted correctly (0.0 if none has).
 
     ## Episode
-    `reset` draws the whole stream and returns x_0. Each `step(a_t)` scores a_t and shows x_{t+1};
+    `reset` draws the whole stream and returns x_0 (its info: no labels). Each `step(a_t)` scores a_t and shows x_{t+1};
     the step that scores the last bit terminates. Step info: "labels" int64 (H,), y_t per head
     or -1 where the head has no label at this step; "correct" bool (H,).
 
@@ -99,7 +104,7 @@ class MemoryTaskEnv(gym.Env):
         self._bits = bits[:, 0]
         self._labels = episode_labels(self.config, bits, lengths)[:, 0]
         self._t = 0
-        return self._observation(), {}
+        return self._observation(), unscored_info((len(self.heads),))
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         if self._bits is None:

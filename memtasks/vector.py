@@ -11,7 +11,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from memtasks.batch import Batch, as_generator, draw_episodes, episode_labels, sample_batch, validate_count
-from memtasks.env import observation_space, score, set_spec_heads
+from memtasks.env import observation_space, score, set_spec_heads, unscored_info
 from memtasks.tasks import TaskConfig, validate_heads
 
 
@@ -61,7 +61,7 @@ class MemoryTaskVectorEnv(VectorEnv):
         self._labels = None
         self._start(np.arange(self.num_envs))
         self._needs_reset[:] = False
-        return self._observations(), {}
+        return self._observations(), unscored_info((self.num_envs, len(self.heads)))
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         if self._labels is None:
