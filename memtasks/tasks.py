@@ -129,7 +129,7 @@ def label_stream(task: str, bits: np.ndarray, heads: Sequence[int],
     """Labels of bit streams `bits` (T, B) of 0/1 for each head: int64 (T, B, H), -1 where t < N - 1.
 
     With `steps` (L,), only the labels at those time steps are computed: (L, B, H).
-    Parity uses prefix parities (the window's parity is the XOR of two prefixes);
+    Parity uses prefix parities (a window's parity is the XOR of two prefixes);
     DMS compares the stream with itself shifted by N - 1.
     """
     validate_task(task)
@@ -141,9 +141,12 @@ def label_stream(task: str, bits: np.ndarray, heads: Sequence[int],
     start = t[:, None] - np.asarray(heads, dtype=np.int64)[None, :] + 1   # (L, H) window start
     first = np.maximum(start, 0)
     if task == "parity":
-        prefix = np.zeros((T + 1, bits.shape[1]), dtype=np.uint8)
-        np.cumsum(bits, axis=0, dtype=np.uint8, out=prefix[1:])          # wraps mod 256: parity kept
-        same = (prefix[t + 1][:, None, :] ^ prefix[first]) & 1             # (L, H, B)
+        B = bits.shape[1]
+        prefix = np.zeros((T + 1, -(-B // 8) * 8), dtype=np.uint8)         # prefix[t] = parity of x_0..x_{t-1}
+        prefix[1:, :B] = bits
+        words = prefix[1:].view(np.uint64)                                  # 8 streams per word: XOR never
+        np.bitwise_xor.accumulate(words, axis=0, out=words)                 # carries from byte to byte
+        same = prefix[t + 1, None, :B] ^ prefix[first, :B]                  # (L, H, B)
     else:
         same = bits[t][:, None, :] == bits[first]
     return np.where((start >= 0)[:, None, :], same.transpose(0, 2, 1), np.int64(-1))

@@ -21,7 +21,7 @@ def test_label_stream_matches_definition(task, slow):
 
 @pytest.mark.parametrize("task", memtasks.TASKS)
 def test_label_stream_at_steps_equals_full_stream_rows(task):
-    bits = (np.random.default_rng(1).random((300, 4)) < 0.5).astype(np.uint8)  # long: uint8 prefixes wrap
+    bits = (np.random.default_rng(1).random((300, 4)) < 0.5).astype(np.uint8)  # long streams, 4 of them (padded to 8)
     steps = np.array([0, 3, 255, 256, 299])
     full = label_stream(task, bits, (2, 4, 260))
     np.testing.assert_array_equal(label_stream(task, bits, (2, 4, 260), steps), full[steps])
