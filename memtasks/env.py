@@ -31,13 +31,29 @@ def unscored_info(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
     return {"labels": np.full(shape, -1, dtype=np.int64), "correct": np.zeros(shape, dtype=bool)}
 
 
-def set_spec_heads(env: Any, heads: tuple[int, ...]) -> None:
-    """Record the current heads in the env's spec so that `gym.make(env.spec)` recreates it."""
-    if env.spec is not None:
-        env.spec.kwargs["N"] = heads
+class TaskHeads:
+    """The task's settings and head set, shared by the single and the vector env (needs `config`)."""
+
+    config: TaskConfig
+
+    task = property(lambda self: self.config.task, doc="The task's name.")
+    heads = property(lambda self: self.config.heads, doc="The N of each head, in action order.")
+    labels = property(lambda self: self.config.labels, doc='"final" or "every_step".')
+    seq_len = property(lambda self: self.config.seq_len, doc="The sequence length setting.")
+    p = property(lambda self: self.config.p, doc="The probability of a 1 bit (None: the task's default).")
+
+    def sample_batch(self, batch_size: int, rng: Any = None) -> Batch:
+        """A supervised batch (numpy); `rng`: a Generator, an int seed, or None for the env's np_random."""
+        return sample_batch(self.config, batch_size, as_generator(rng, self.np_random))
+
+    def _switch_heads(self, Ns: Any) -> None:
+        """Validate Ns, make it the head set and record it in the spec (so `gym.make(spec)` recreates it)."""
+        self.config = dataclasses.replace(self.config, heads=validate_heads(Ns, self.task, "Ns"))
+        if self.spec is not None:
+            self.spec.kwargs["N"] = self.heads
 
 
-class MemoryTaskEnv(gym.Env):
+class MemoryTaskEnv(TaskHeads, gym.Env):
     """A memory task over a stream of random bits: report, per head N, a function of the last N bits.
 
     ## Tasks
@@ -54,8 +70,8 @@ class MemoryTaskEnv(gym.Env):
     The fraction of heads that have a label at this step and were predicted correctly (0.0 if none has).
 
     ## Episode
-    `reset` draws the whole stream and returns x_0 (its info: no labels). Each `step(a_t)` scores a_t and shows x_{t+1};
-    the step that scores the last bit terminates. Step info: "labels" int64 (H,), y_t per head
+    `reset` draws the whole stream and returns x_0 (its info: no labels). Each `step(a_t)` scores
+    a_t and shows x_{t+1}; the step that scores the last bit terminates. Step info: "labels" int64 (H,), y_t per head
     or -1 where the head has no label at this step; "correct" bool (H,).
 
     ## Arguments
@@ -80,23 +96,12 @@ class MemoryTaskEnv(gym.Env):
         self._labels: np.ndarray | None = None  # (T, H) int8, -1 where nothing is scored
         self._t = 0
 
-    task = property(lambda self: self.config.task, doc="The task's name.")
-    heads = property(lambda self: self.config.heads, doc="The N of each head, in action order.")
-    labels = property(lambda self: self.config.labels, doc='"final" or "every_step".')
-    seq_len = property(lambda self: self.config.seq_len, doc="The sequence length setting.")
-    p = property(lambda self: self.config.p, doc="The probability of a 1 bit (None: the default).")
-
     def set_heads(self, Ns: Any) -> None:
         """Switch to the heads `Ns`; the action space changes now and the current episode is relabelled."""
-        self.config = dataclasses.replace(self.config, heads=validate_heads(Ns, self.task, "Ns"))
+        self._switch_heads(Ns)
         self.action_space = spaces.MultiDiscrete([2] * len(self.heads))
-        set_spec_heads(self, self.heads)
         if self._bits is not None:
             self._labels = episode_labels(self.config, self._bits[:, None], np.array([len(self._bits)]))[:, 0]
-
-    def sample_batch(self, batch_size: int, rng: Any = None) -> Batch:
-        """A supervised batch (numpy); `rng`: a Generator, an int seed, or None for the env's np_random."""
-        return sample_batch(self.config, batch_size, as_generator(rng, self.np_random))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -10,12 +9,12 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from memtasks.batch import Batch, as_generator, draw_episodes, episode_labels, sample_batch, validate_count
-from memtasks.env import observation_space, score, set_spec_heads, unscored_info
-from memtasks.tasks import TaskConfig, validate_heads
+from memtasks.batch import draw_episodes, episode_labels, validate_count
+from memtasks.env import TaskHeads, observation_space, score, unscored_info
+from memtasks.tasks import TaskConfig
 
 
-class MemoryTaskVectorEnv(VectorEnv):
+class MemoryTaskVectorEnv(TaskHeads, VectorEnv):
     """`num_envs` independent copies of `MemoryTaskEnv`, each with its own stream and length.
 
     Same arguments, spaces, rewards and step infos as `MemoryTaskEnv`, batched over copies:
@@ -40,21 +39,12 @@ class MemoryTaskVectorEnv(VectorEnv):
         self._t = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
 
-    task = property(lambda self: self.config.task, doc="The task's name.")
-    heads = property(lambda self: self.config.heads, doc="The N of each head, in action order.")
-    labels = property(lambda self: self.config.labels, doc='"final" or "every_step".')
-
     def set_heads(self, Ns: Any) -> None:
         """Switch every copy to the heads `Ns`; episodes in progress are relabelled, new ones use them."""
-        self.config = dataclasses.replace(self.config, heads=validate_heads(Ns, self.task, "Ns"))
+        self._switch_heads(Ns)
         self._set_action_spaces()
-        set_spec_heads(self, self.heads)
         if self._labels is not None:
             self._labels = episode_labels(self.config, self._bits, self._lengths)
-
-    def sample_batch(self, batch_size: int, rng: Any = None) -> Batch:
-        """A supervised batch (numpy); `rng`: a Generator, an int seed, or None for the env's np_random."""
-        return sample_batch(self.config, batch_size, as_generator(rng, self.np_random))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
