@@ -1,5 +1,6 @@
 """Learners for memory tasks: leaky RNN with trainable tau, GRU, LSTM; training and analysis."""
 
+from agents.gated import GRU, LSTM
 from agents.leaky_rnn import LeakyRNN
 
-__all__ = ["LeakyRNN"]
+__all__ = ["GRU", "LSTM", "LeakyRNN"]
