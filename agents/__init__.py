@@ -1,6 +1,7 @@
 """Learners for memory tasks: leaky RNN with trainable tau, GRU, LSTM; training and analysis."""
 
+from agents.checkpoint import load, load_reference_checkpoint, save
 from agents.gated import GRU, LSTM
 from agents.leaky_rnn import LeakyRNN
 
-__all__ = ["GRU", "LSTM", "LeakyRNN"]
+__all__ = ["GRU", "LSTM", "LeakyRNN", "load", "load_reference_checkpoint", "save"]
