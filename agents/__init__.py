@@ -3,5 +3,6 @@
 from agents.checkpoint import load, load_reference_checkpoint, save
 from agents.gated import GRU, LSTM
 from agents.leaky_rnn import LeakyRNN
+from agents.protocol import check_model
 
-__all__ = ["GRU", "LSTM", "LeakyRNN", "load", "load_reference_checkpoint", "save"]
+__all__ = ["GRU", "LSTM", "LeakyRNN", "check_model", "load", "load_reference_checkpoint", "save"]

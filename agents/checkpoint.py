@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def safe_load(path: str | os.PathLike, map_location: str | torch.device = "cpu")
     if path.stat().st_size == 0:
         raise ValueError(f"cannot load '{path}': the file is empty")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols of foreign files
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many types here; all mean "not a safe torch file"
         reason = ("it holds objects other than tensors and plain data (refused; nothing was run)"
                   if "weights_only" in str(error) or "Unsupported" in str(error)
