@@ -24,15 +24,16 @@ def _activate_(x: torch.Tensor, activation: str) -> torch.Tensor:
     return x.tanh_()
 
 
-def _derivative(states: torch.Tensor, activation: str) -> torch.Tensor:
-    """act'(pre) from the outputs h = act(pre) (all three activations allow it), by torch's own
-    fused backward kernels (exact in every dtype, and much faster than ``torch.where``)."""
-    ones = torch.ones_like(states)
+def _activation_backward(grad: torch.Tensor, states: torch.Tensor, activation: str,
+                         out: torch.Tensor) -> torch.Tensor:
+    """out = grad * act'(pre), with act' read from the outputs h = act(pre) (all three
+    activations allow it), by torch's own fused backward kernels."""
+    aten = torch.ops.aten
     if activation == "leaky_relu":
-        return torch.ops.aten.leaky_relu_backward(ones, states, LEAKY_SLOPE, True)
+        return aten.leaky_relu_backward.grad_input(grad, states, LEAKY_SLOPE, True, grad_input=out)
     if activation == "relu":
-        return torch.ops.aten.threshold_backward(ones, states, 0)
-    return torch.ops.aten.tanh_backward(ones, states)
+        return aten.threshold_backward.grad_input(grad, states, 0, grad_input=out)
+    return aten.tanh_backward.grad_input(grad, states, grad_input=out)
 
 
 class _Recurrence(torch.autograd.Function):
@@ -60,13 +61,16 @@ class _Recurrence(torch.autograd.Function):
     def backward(ctx, grad_states: torch.Tensor):
         matrix, h0, states = ctx.saved_tensors
         steps, _, hidden = states.shape
-        derivative = _derivative(states, ctx.activation)
-        dpre = grad_states * derivative  # becomes dL/dpre_t once the carried gradient is added
-        carry = torch.empty_like(h0)
-        dpre_steps, derivative_steps = dpre.unbind(0), derivative.unbind(0)
-        for t in range(steps - 1, 0, -1):
-            torch.mm(dpre_steps[t], matrix, out=carry)
-            dpre_steps[t - 1].addcmul_(carry, derivative_steps[t - 1])
+        # dpre_t = (dL/dh_t + carry) * act'_t and carry = dpre_t @ M, step by step on small,
+        # cache-resident (B, H) slices; no full-size derivative tensor is built.
+        dpre = torch.empty_like(states)
+        carry = torch.zeros_like(h0)
+        dpre_steps, state_steps, grad_steps = dpre.unbind(0), states.unbind(0), grad_states.unbind(0)
+        for t in range(steps - 1, -1, -1):
+            carry.add_(grad_steps[t])
+            _activation_backward(carry, state_steps[t], ctx.activation, dpre_steps[t])
+            if t > 0:
+                torch.mm(dpre_steps[t], matrix, out=carry)
         grad_h0 = dpre[0] @ matrix if ctx.needs_input_grad[2] else None
         grad_matrix = None
         if ctx.needs_input_grad[1]:
