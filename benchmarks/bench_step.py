@@ -8,9 +8,8 @@ momentum 0.1). Variants:
            one Python iteration per time step, autograd through it all
   torch    torch.nn.RNN (relu) with the same heads
   floor    the GEMMs alone: per step h @ W (forward), dh @ W (backward), dW += dh^T h
-Rounds interleave the variants; the table shows medians and speed-ups over `eager`. Peak memory
-is the growth of the peak resident set of a fresh process running 3 steps of that variant alone
-(CPU), or torch.cuda.max_memory_allocated (CUDA).
+Rounds interleave the variants; the table shows medians and speed-ups over `eager`, and the peak
+tensor memory one step allocates (see peak_memory).
 
     PYTHONPATH=. python benchmarks/bench_step.py --threads 2
 """
@@ -19,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
-import subprocess
-import sys
 import time
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.profiler import ProfilerActivity, profile
 
 from agents import LeakyRNN
 
@@ -118,7 +115,8 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_config(hidden, batch, heads, args) -> dict[str, float]:
+def time_config(hidden, batch, heads, args) -> tuple[dict[str, float], dict[str, float]]:
+    """Median seconds per step and peak MiB per variant."""
     steps = {v: make_step(v, hidden, batch, heads, args.steps, args.device) for v in VARIANTS}
     times: dict[str, list[float]] = {v: [] for v in VARIANTS}
     for _ in range(args.warmup):
@@ -132,32 +130,28 @@ def time_config(hidden, batch, heads, args) -> dict[str, float]:
             steps[v]()
             sync(args.device)
             times[v].append(time.perf_counter() - start)
-    return {v: statistics.median(t) for v, t in times.items()}
+    memory = {v: peak_memory(step, args.device) for v, step in steps.items()}
+    return {v: statistics.median(t) for v, t in times.items()}, memory
 
 
-def peak_memory(variant, hidden, batch, heads, args) -> float:
-    """MiB of peak memory growth over 3 steps (a fresh process on CPU)."""
-    if args.device == "cuda":
-        step = make_step(variant, hidden, batch, heads, args.steps, "cuda")
+def peak_memory(step, device: str) -> float:
+    """MiB of tensor memory allocated at the peak of one step, above what was live before it:
+    torch.cuda's peak counter, or on CPU the profiler's allocation events summed in time order."""
+    if device == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
-        for _ in range(3):
-            step()
-        return (torch.cuda.max_memory_allocated() - base) / 2**20
-    command = [sys.executable, __file__, "--memory-of", variant, "--hidden", str(hidden),
-               "--batch", str(batch), "--heads", ",".join(map(str, heads)),
-               "--steps", str(args.steps), "--threads", str(args.threads)]
-    return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-
-
-def memory_child(args) -> None:
-    heads = tuple(int(n) for n in args.heads.split(","))
-    step = make_step(args.memory_of, args.hidden, args.batch, heads, args.steps, "cpu")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(3):
         step()
-    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)  # KiB → MiB
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        step()
+    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
+                    if e.name() == "[memory]")
+    live = peak = 0
+    for _, nbytes in events:
+        live += nbytes
+        peak = max(peak, live)
+    return peak / 2**20
 
 
 def main() -> None:
@@ -171,18 +165,10 @@ def main() -> None:
                         help="keep denormal floats (flushing is on by default, for every variant)")
     parser.add_argument("--sizes", default="0,1,2", help="which of the 3 sizes to run (0,1,2)")
     parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--memory-of", choices=VARIANTS, help=argparse.SUPPRESS)
-    parser.add_argument("--hidden", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--heads", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(not args.no_flush_denormal)
     torch.manual_seed(0)
-    if args.memory_of:
-        memory_child(args)
-        return
-
     print(f"device={args.device} threads={args.threads} T={args.steps} "
           f"flush_denormal={not args.no_flush_denormal} torch={torch.__version__}")
     header = f"{'hidden':>6} {'batch':>5} {'heads':>7} " + " ".join(
@@ -191,8 +177,7 @@ def main() -> None:
     results = []
     for index in (int(i) for i in args.sizes.split(",")):
         hidden, batch, heads = CONFIGS[index]
-        medians = time_config(hidden, batch, heads, args)
-        memory = {v: peak_memory(v, hidden, batch, heads, args) for v in VARIANTS}
+        medians, memory = time_config(hidden, batch, heads, args)
         speedup = {v: medians["eager"] / medians[v] for v in VARIANTS}
         label = f"{heads[0]}..{heads[-1]}" if len(heads) > 1 else str(heads[0])
         print(f"{hidden:>6} {batch:>5} {label:>7} " + " ".join(
