@@ -61,16 +61,15 @@ class _Recurrence(torch.autograd.Function):
     def backward(ctx, grad_states: torch.Tensor):
         matrix, h0, states = ctx.saved_tensors
         steps, _, hidden = states.shape
-        # dpre_t = (dL/dh_t + carry) * act'_t and carry = dpre_t @ M, step by step on small,
-        # cache-resident (B, H) slices; no full-size derivative tensor is built.
+        # carry = dL/dh_t (direct + through h_{t+1}) = grad_t + dpre_{t+1} @ M in one addmm;
+        # dpre_t = carry * act'_t by a fused kernel. Small, cache-resident (B, H) slices only.
         dpre = torch.empty_like(states)
-        carry = torch.zeros_like(h0)
         dpre_steps, state_steps, grad_steps = dpre.unbind(0), states.unbind(0), grad_states.unbind(0)
+        carry, buffer = grad_steps[-1], torch.empty_like(h0)
         for t in range(steps - 1, -1, -1):
-            carry.add_(grad_steps[t])
             _activation_backward(carry, state_steps[t], ctx.activation, dpre_steps[t])
             if t > 0:
-                torch.mm(dpre_steps[t], matrix, out=carry)
+                carry = torch.addmm(grad_steps[t - 1], dpre_steps[t], matrix, out=buffer)
         grad_h0 = dpre[0] @ matrix if ctx.needs_input_grad[2] else None
         grad_matrix = None
         if ctx.needs_input_grad[1]:
