@@ -57,7 +57,7 @@ def safe_load(path: str | os.PathLike, map_location: str | torch.device = "cpu")
             warnings.simplefilter("ignore", UserWarning)
             return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many types here; all mean "not a safe torch file"
-        reason = ("it holds objects other than tensors and plain data (refused; nothing was run)"
+        reason = ("it is not a torch file of tensors and plain data (refused; nothing in it was run)"
                   if "weights_only" in str(error) or "Unsupported" in str(error)
                   else "it is truncated or not a torch file")
     raise ValueError(f"cannot load '{path}': {reason}")
