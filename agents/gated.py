@@ -2,8 +2,9 @@
 
 Gate timescales: a gate g that keeps a fraction g of the old state each step forgets with
 timescale 1 / (1 - g). ``timescales()`` averages the gate (LSTM: forget gate; GRU: update gate,
-which keeps h_{t-1}) over the sequences of the last forward pass (up to 64 of them), or over a
-fixed probe stream of random bits before any forward pass.
+which keeps h_{t-1}) over a copy of the last forward pass's inputs (at most its first 64
+sequences and 1000 steps, from a zero state), or over a fixed probe stream of random bits before
+any forward pass.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from torch.nn import functional as F
 
 from agents.heads import HeadedModel, Heads, check_inputs, validate_size
 
-TIMESCALE_SEQUENCES = 64  # sequences of the last forward pass used by timescales()
+TIMESCALE_INPUTS = (1000, 64)  # steps and sequences of the last forward pass kept for timescales()
 
 
 def _probe_inputs(input_size: int, like: torch.Tensor) -> torch.Tensor:
@@ -42,7 +43,8 @@ class _Gated(HeadedModel):
     def forward(self, inputs: torch.Tensor, h0=None, return_final: bool = False):
         """States (T, B, hidden) for inputs (T, B, input_size); h0 as ``return_final`` gives it."""
         check_inputs(inputs, self.input_size)
-        self._last_inputs = inputs[:, :TIMESCALE_SEQUENCES].detach()
+        steps, sequences = TIMESCALE_INPUTS
+        self._last_inputs = inputs[:steps, :sequences].detach().clone()
         states, final = self.rnn(inputs, self._to_torch_state(h0))
         return (states, self._from_torch_state(final)) if return_final else states
 
