@@ -124,10 +124,11 @@ def validate_size(value: int, argname: str) -> int:
 
 
 def check_inputs(inputs: torch.Tensor, input_size: int) -> None:
-    """Raise ValueError unless ``inputs`` is a tensor of shape (T, B, input_size) with T, B ≥ 1."""
-    if not isinstance(inputs, torch.Tensor):
-        raise TypeError(f"inputs must be a torch.Tensor of shape (T, B, {input_size}), "
-                        f"got {type(inputs).__name__}")
+    """Raise unless ``inputs`` is a floating tensor of shape (T, B, input_size) with T, B ≥ 1."""
+    if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
+        got = inputs.dtype if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+        raise TypeError(f"inputs must be a floating-point torch.Tensor of shape "
+                        f"(T, B, {input_size}), got {got}")
     if inputs.dim() != 3 or inputs.shape[-1] != input_size or inputs.numel() == 0:
         raise ValueError(f"inputs of shape {tuple(inputs.shape)} are not accepted: "
                          f"expected (T, B, {input_size}) with T, B >= 1")

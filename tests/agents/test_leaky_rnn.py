@@ -185,6 +185,8 @@ def test_bad_inputs_and_h0():
     model = LeakyRNN(4, 2)
     with pytest.raises(ValueError, match="inputs"):
         model(torch.zeros(3, 2))
+    with pytest.raises(TypeError, match="inputs.*int64"):
+        model(torch.zeros(3, 2, 1, dtype=torch.int64))
     with pytest.raises(ValueError, match="h0"):
         model(torch.zeros(3, 2, 1), h0=torch.zeros(2, 5))
 
