@@ -37,29 +37,32 @@ def _activation_backward(grad: torch.Tensor, states: torch.Tensor, activation: s
 
 
 class _Recurrence(torch.autograd.Function):
-    """h_t = act(drive_t + h_{t-1} @ M^T) for t = 0..T-1, with a hand-written backward through time.
+    """h_t = act(W x_t + b + M h_{t-1}) for t = 0..T-1, with a hand-written backward through time.
 
-    Forward: one GEMM per step into a pre-allocated (T, B, H) buffer. Backward: one GEMM per step
-    for the state gradient, then dM with one GEMM over all steps; act' comes from the saved states.
+    Forward: the input term for all steps in one GEMM, written into the (T, B, H) states buffer,
+    then one in-place GEMM and activation per step. Backward: one GEMM and one fused
+    activation-backward kernel per step; dM, dW and db over all steps at once after the loop.
+    act' is read from the saved states, so no pre-activations are kept.
     """
 
     @staticmethod
-    def forward(ctx, drive: torch.Tensor, matrix: torch.Tensor, h0: torch.Tensor,
-                activation: str) -> torch.Tensor:
-        states = torch.empty_like(drive)
+    def forward(ctx, inputs: torch.Tensor, w_in: torch.Tensor, bias: torch.Tensor,
+                matrix: torch.Tensor, h0: torch.Tensor, activation: str) -> torch.Tensor:
+        steps, batch, _ = inputs.shape
+        states = torch.addmm(bias, inputs.reshape(steps * batch, -1), w_in.t())
+        states = states.view(steps, batch, -1)
         matrix_t = matrix.t()
         h = h0
-        for drive_t, out in zip(drive.unbind(0), states.unbind(0)):
-            torch.addmm(drive_t, h, matrix_t, out=out)
-            h = _activate_(out, activation)
+        for out in states.unbind(0):
+            h = _activate_(out.addmm_(h, matrix_t), activation)
         ctx.activation = activation
-        ctx.save_for_backward(matrix, h0, states)
+        ctx.save_for_backward(inputs, w_in, matrix, h0, states)
         return states
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_states: torch.Tensor):
-        matrix, h0, states = ctx.saved_tensors
+        inputs, w_in, matrix, h0, states = ctx.saved_tensors
         steps, _, hidden = states.shape
         # carry = dL/dh_t (direct + through h_{t+1}) = grad_t + dpre_{t+1} @ M in one addmm;
         # dpre_t = carry * act'_t by a fused kernel. Small, cache-resident (B, H) slices only.
@@ -70,13 +73,18 @@ class _Recurrence(torch.autograd.Function):
             _activation_backward(carry, state_steps[t], ctx.activation, dpre_steps[t])
             if t > 0:
                 carry = torch.addmm(grad_steps[t - 1], dpre_steps[t], matrix, out=buffer)
-        grad_h0 = dpre[0] @ matrix if ctx.needs_input_grad[2] else None
+        flat = dpre.view(-1, hidden)
+        need = ctx.needs_input_grad
+        grad_inputs = (flat @ w_in).view_as(inputs) if need[0] else None
+        grad_w_in = flat.t() @ inputs.reshape(flat.shape[0], -1) if need[1] else None
+        grad_bias = flat.sum(0) if need[2] else None
         grad_matrix = None
-        if ctx.needs_input_grad[1]:
+        if need[3]:
             grad_matrix = dpre[0].t() @ h0
             if steps > 1:
                 grad_matrix.addmm_(dpre[1:].reshape(-1, hidden).t(), states[:-1].reshape(-1, hidden))
-        return dpre, grad_matrix, grad_h0, None
+        grad_h0 = dpre[0] @ matrix if need[4] else None
+        return grad_inputs, grad_w_in, grad_bias, grad_matrix, grad_h0, None
 
 
 class LeakyRNN(HeadedModel):
@@ -162,14 +170,14 @@ class LeakyRNN(HeadedModel):
             return like.new_zeros(batch_size, self.hidden_size)
         return torch.rand(batch_size, self.hidden_size, device=like.device, dtype=like.dtype) * 0.1
 
-    def step_operands(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(drive, M) with pre_t = drive_t + M h_{t-1}: drive = (W_in x_t + b) / τ for all t in one
-        GEMM, M = W_rec·mask / τ (rows) + diag(1 - 1/τ)."""
+    def step_operands(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(W, b, M) with pre_t = W x_t + b + M h_{t-1}: the equation with 1/τ folded in,
+        W = W_in / τ, b = (b_in + b_rec) / τ, M = W_rec·mask / τ (by rows) + diag(1 - 1/τ)."""
         inv_tau = 1.0 / self.taus
-        drive = nn.functional.linear(inputs, self.input.weight * inv_tau[:, None],
-                                     (self.input.bias + self.recurrent.bias) * inv_tau)
+        w_in = self.input.weight * inv_tau[:, None]
+        bias = (self.input.bias + self.recurrent.bias) * inv_tau
         matrix = (self.recurrent.weight * self.mask) * inv_tau[:, None] + torch.diag(1 - inv_tau)
-        return drive, matrix
+        return w_in, bias, matrix
 
     def forward(self, inputs: torch.Tensor, h0: torch.Tensor | None = None,
                 return_final: bool = False):
@@ -180,8 +188,8 @@ class LeakyRNN(HeadedModel):
         elif h0.shape != (batch, self.hidden_size):
             raise ValueError(f"h0 of shape {tuple(h0.shape)} is not accepted: "
                              f"expected ({batch}, {self.hidden_size})")
-        drive, matrix = self.step_operands(inputs)
-        states = _Recurrence.apply(drive.contiguous(), matrix, h0.contiguous(), self.activation)
+        states = _Recurrence.apply(inputs.contiguous(), *self.step_operands(), h0.contiguous(),
+                                   self.activation)
         return (states, states[-1]) if return_final else states
 
     def config(self) -> dict:
