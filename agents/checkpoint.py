@@ -1,0 +1,135 @@
+"""Model files: save and load the project's models, and import the paper's trained networks.
+
+A model file is ``torch.save`` of plain data only — ``{"format", "kind", "config", "heads",
+"state_dict"}`` — and is read back with ``torch.load(weights_only=True)``, so loading never runs
+code stored in a file. Writes are atomic (a temporary file in the same directory, then
+``os.replace``), so a crash mid-write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from agents.gated import GRU, LSTM
+from agents.heads import HeadedModel, validate_heads
+from agents.leaky_rnn import LeakyRNN
+
+FORMAT = "memtasks-model-v1"
+KINDS: dict[str, type[HeadedModel]] = {"leaky": LeakyRNN, "gru": GRU, "lstm": LSTM}
+
+
+def atomic_save(obj: object, path: str | os.PathLike) -> None:
+    """``torch.save(obj)`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(obj, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> object:
+    """``torch.load(weights_only=True)`` with one-line errors naming the file.
+
+    FileNotFoundError for a missing file; ValueError for an empty, truncated, foreign or hostile
+    one (a pickle that would build arbitrary objects is refused before anything in it runs).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: '{path}'")
+    if path.stat().st_size == 0:
+        raise ValueError(f"cannot load '{path}': the file is empty")
+    try:
+        with warnings.catch_warnings():  # torch warns about pickle protocols of foreign files
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises many types here; all mean "not a safe torch file"
+        reason = ("it is not a torch file of tensors and plain data (refused; nothing in it was run)"
+                  if "weights_only" in str(error) or "Unsupported" in str(error)
+                  else "it is truncated or not a torch file")
+    raise ValueError(f"cannot load '{path}': {reason}")
+
+
+def save(model: HeadedModel, path: str | os.PathLike) -> None:
+    """Write ``model`` (kind, constructor config, heads, weights on CPU) to ``path`` atomically."""
+    kind = getattr(model, "kind", None)
+    if kind not in KINDS or not isinstance(model, KINDS[kind]):
+        raise TypeError(f"model of type {type(model).__name__} cannot be saved by agents.save: "
+                        f"expected one of {sorted(cls.__name__ for cls in KINDS.values())} "
+                        "(save other models with torch.save(model.state_dict(), path))")
+    state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
+    atomic_save({"format": FORMAT, "kind": kind, "config": model.config(),
+                 "heads": list(model.heads), "state_dict": state}, path)
+
+
+def load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> HeadedModel:
+    """Read a model written by :func:`save`; ValueError (naming the file) if it is not one."""
+    payload = safe_load(path, map_location)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        hint = (" (a network saved by the paper's code: use agents.load_reference_checkpoint)"
+                if isinstance(payload, dict) and "state_dict" in payload else "")
+        raise ValueError(f"cannot load '{path}': not a memtasks model file{hint}")
+    kind, config, state = payload.get("kind"), payload.get("config"), payload.get("state_dict")
+    if kind not in KINDS or not isinstance(config, dict) or not isinstance(state, dict):
+        raise ValueError(f"cannot load '{path}': damaged model file (kind={kind!r})")
+    try:
+        model = KINDS[kind](**config)
+        model.load_state_dict(state)
+    except (TypeError, ValueError, RuntimeError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"cannot load '{path}': damaged model file ({first_line})") from None
+    return model.to(map_location)
+
+
+def load_reference_checkpoint(path: str | os.PathLike, heads: int | Sequence[int]) -> LeakyRNN:
+    """A LeakyRNN holding a network saved by the paper's code (``{"state_dict": ...}``).
+
+    The paper's keys: ``parameterlist.0`` τ, ``modulelist.0`` input layer, ``modulelist.1``
+    recurrent layer, ``modulelist.{2+k}`` head k. ``heads`` names the N of the first stored heads
+    in order (e.g. ``(2, 3, 4, 5)``); τ is kept trainable.
+    """
+    heads = validate_heads(heads)
+    payload = safe_load(path)
+    state = payload.get("state_dict") if isinstance(payload, dict) else None
+    if not isinstance(state, dict) or "parameterlist.0" not in state:
+        raise ValueError(f"cannot load '{path}': not a network saved by the paper's code "
+                         "(expected a 'state_dict' with 'parameterlist.0')")
+    tau, w_in = state["parameterlist.0"], state.get("modulelist.0.weight")
+    if not isinstance(tau, torch.Tensor) or tau.dim() != 1 or len(tau) == 0:
+        raise ValueError(f"cannot load '{path}': 'parameterlist.0' (tau) must have shape (hidden,)")
+    input_size = w_in.shape[1] if isinstance(w_in, torch.Tensor) and w_in.dim() == 2 else 1
+    stored = sum(1 for _ in itertools.takewhile(lambda k: f"modulelist.{k}.weight" in state,
+                                                itertools.count(2)))
+    if stored < len(heads):
+        raise ValueError(f"heads={heads!r} names {len(heads)} heads but '{path}' stores {stored}")
+    model = LeakyRNN(len(tau), heads, input_size=max(input_size, 1))
+    sources = {"tau": "parameterlist.0",
+               **{f"{mine}.{p}": f"modulelist.{k}.{p}"
+                  for k, mine in enumerate(("input", "recurrent")) for p in ("weight", "bias")},
+               **{f"readouts.linears.{n}.{p}": f"modulelist.{2 + k}.{p}"
+                  for k, n in enumerate(heads) for p in ("weight", "bias")}}
+    targets = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, key in sources.items():
+            value = state.get(key)
+            if not isinstance(value, torch.Tensor) or value.shape != targets[name].shape:
+                shape = tuple(value.shape) if isinstance(value, torch.Tensor) else None
+                raise ValueError(f"cannot load '{path}': '{key}' has shape {shape}, "
+                                 f"expected {tuple(targets[name].shape)}")
+            targets[name].copy_(value)
+        model.recurrent.weight.mul_(model.mask)
+    return model
+

@@ -1,0 +1,134 @@
+"""Readout heads keyed by N, and the base every model of the project shares.
+
+A model answers one binary question per head (the N-parity or N-DMS of the last N inputs).
+Heads are grown and shrunk by a curriculum through ``set_heads``; a head's weights live as long
+as its N stays in the set.
+
+Telling an optimizer about new heads: ``set_heads`` returns the parameters it created, so a
+training loop either adds them as a group, ::
+
+    new = model.set_heads((2, 3, 4))
+    if new:
+        optimizer.add_param_group({"params": new})
+
+or simply builds a fresh optimizer from ``model.parameters()``. Parameters of dropped heads get
+no gradient any more; optimizers such as SGD and Adam skip them.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+
+import torch
+from torch import nn
+
+
+def validate_heads(heads: int | Iterable[int], argname: str = "heads") -> tuple[int, ...]:
+    """Return ``heads`` as a tuple of distinct ints ≥ 1; raise naming ``argname`` otherwise."""
+    accepted = "an int >= 1 or a non-empty sequence of distinct ints >= 1"
+    if isinstance(heads, numbers.Integral) and not isinstance(heads, bool):
+        heads = (heads,)
+    if isinstance(heads, (str, bytes)) or not isinstance(heads, Iterable):
+        raise TypeError(f"{argname}={heads!r} is not accepted: expected {accepted}")
+    values = tuple(heads)
+    for n in values:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+            raise TypeError(f"{argname}={values!r} holds {n!r}: expected {accepted}")
+    values = tuple(int(n) for n in values)
+    if not values or min(values) < 1 or len(set(values)) != len(values):
+        raise ValueError(f"{argname}={values!r} is not accepted: expected {accepted}")
+    return values
+
+
+class Heads(nn.Module):
+    """One linear readout ``hidden -> 2`` per N; ``forward(states (..., hidden)) -> (..., H, 2)``."""
+
+    def __init__(self, in_features: int, heads: int | Sequence[int], *,
+                 device: torch.device | str | None = None, dtype: torch.dtype | None = None):
+        super().__init__()
+        self.in_features = in_features
+        self.linears = nn.ModuleDict()
+        self._heads: tuple[int, ...] = ()
+        self._factory = {"device": device, "dtype": dtype}
+        self.set_heads(heads)
+
+    @property
+    def heads(self) -> tuple[int, ...]:
+        return self._heads
+
+    def set_heads(self, heads: int | Sequence[int]) -> list[nn.Parameter]:
+        """Keep the heads whose N stays, create fresh ones, drop the rest; return the new parameters."""
+        heads = validate_heads(heads)
+        if len(self.linears):  # new heads follow the device and dtype of the existing ones
+            weight = next(iter(self.linears.values())).weight
+            self._factory = {"device": weight.device, "dtype": weight.dtype}
+        kept = {n: self.linears[str(n)] for n in heads if str(n) in self.linears}
+        new: list[nn.Parameter] = []
+        linears = nn.ModuleDict()
+        for n in heads:
+            if n not in kept:
+                kept[n] = nn.Linear(self.in_features, 2, **self._factory)
+                new.extend(kept[n].parameters())
+            linears[str(n)] = kept[n]
+        self.linears = linears
+        self._heads = heads
+        return new
+
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        linears = [self.linears[str(n)] for n in self._heads]
+        weight = torch.cat([lin.weight for lin in linears])  # (2H, hidden): one GEMM for all heads
+        bias = torch.cat([lin.bias for lin in linears])
+        logits = nn.functional.linear(states, weight, bias)
+        return logits.unflatten(-1, (len(linears), 2))
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, heads={self._heads}"
+
+
+class HeadedModel(nn.Module):
+    """Base of the project's models: ``heads``, ``set_heads`` and ``readout`` over ``self.readouts``.
+
+    Subclasses build ``self.readouts = Heads(hidden_size, heads)``, set ``kind`` (the checkpoint
+    registry's name) and implement ``forward`` and ``config``.
+    """
+
+    kind: str = ""
+    readouts: Heads
+
+    @property
+    def heads(self) -> tuple[int, ...]:
+        """The N of each head, in the order of ``readout``'s head axis."""
+        return self.readouts.heads
+
+    def set_heads(self, heads: int | Sequence[int]) -> list[nn.Parameter]:
+        """Change the head set (see module docstring); returns the newly created parameters."""
+        return self.readouts.set_heads(heads)
+
+    def readout(self, states: torch.Tensor) -> torch.Tensor:
+        """Logits ``(..., H, 2)`` from hidden states ``(..., hidden_size)``."""
+        return self.readouts(states)
+
+    def config(self) -> dict:
+        """Constructor arguments that rebuild this model (weights aside)."""
+        raise NotImplementedError
+
+
+def validate_size(value: int, argname: str) -> int:
+    """Return ``value`` if it is an int ≥ 1, else raise naming ``argname``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{argname}={value!r} is not accepted: expected an int >= 1")
+    if value < 1:
+        raise ValueError(f"{argname}={value!r} is not accepted: expected an int >= 1")
+    return int(value)
+
+
+def check_inputs(inputs: torch.Tensor, input_size: int) -> None:
+    """Raise unless ``inputs`` is a floating tensor of shape (T, B, input_size) with T, B ≥ 1."""
+    if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
+        got = inputs.dtype if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+        raise TypeError(f"inputs must be a floating-point torch.Tensor of shape "
+                        f"(T, B, {input_size}), got {got}")
+    if inputs.dim() != 3 or inputs.shape[-1] != input_size or inputs.numel() == 0:
+        raise ValueError(f"inputs of shape {tuple(inputs.shape)} are not accepted: "
+                         f"expected (T, B, {input_size}) with T, B >= 1")
