@@ -122,6 +122,7 @@ def test_vector_ignores_episodes_begun_under_old_heads(fake_vector):
     _, _, terminated, _, _ = env.step(np.array([[first.bits[1:4].sum() % 2], [0]]))
     assert terminated.tolist() == [True, False] and env.episodes == 2
     assert math.isnan(env.running_accuracy[3]) and env.epoch == 1
+    assert env.state_dict()["recent"] == []
 
 
 def test_state_round_trip_through_json(fake_env, parity_agent):
