@@ -8,6 +8,7 @@ heads come next (`next_heads`); the `curriculum` decorator turns it into both wr
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from collections import deque
@@ -145,7 +146,7 @@ class CurriculumMixin:
             raise KeyError('curriculum RL mode needs info["labels"] and info["correct"] from the env\'s step()')
         shape = (self._copies, len(self.heads))
         labels = np.asarray(info["labels"]).reshape(shape)
-        counted = (labels >= 0) & self._fresh[:, None]
+        counted = labels >= 0
         if "_labels" in info:  # a vector env's mask of the copies that reported labels
             counted &= np.asarray(info["_labels"], dtype=bool).reshape(self._copies, 1)
         self._correct += np.asarray(info["correct"], dtype=bool).reshape(shape) & counted
@@ -218,9 +219,13 @@ class CurriculumMixin:
         self._forget_episodes()
 
 
-class Curriculum(CurriculumMixin, gymnasium.Wrapper):
+class Curriculum(CurriculumMixin, gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """A curriculum over a `gymnasium.Env`. Schedules made with `curriculum` return their vector twin
-    (`cls.Vector`) when given a `gymnasium.vector.VectorEnv`."""
+    (`cls.Vector`) when given a `gymnasium.vector.VectorEnv`.
+
+    Its spec records its arguments, so ``gymnasium.make(env.spec)`` rebuilds it; a schedule keeps each
+    of its constructor's arguments as an attribute of the same name for that.
+    """
 
     def __new__(cls, env: Any = None, *args: Any, **kwargs: Any) -> Any:
         if isinstance(env, VectorEnv):
@@ -232,6 +237,13 @@ class Curriculum(CurriculumMixin, gymnasium.Wrapper):
                 )
             return vector(env, *args, **kwargs)
         return super().__new__(cls)
+
+    @property
+    def _saved_kwargs(self) -> dict[str, Any]:
+        """The constructor's arguments, read by `gymnasium.Wrapper.spec`; no `start`: the env's spec names
+        the current heads."""
+        names = [*inspect.signature(type(self).__init__).parameters, "threshold", "max_N", "window"]
+        return {name: getattr(self, name) for name in names if name not in ("self", "env", "start", "kwargs")}
 
 
 class VectorCurriculum(CurriculumMixin, VectorWrapper):

@@ -98,6 +98,32 @@ class ParityAgent:
         return np.array(actions)
 
 
+def play_episodes(env, agent_act, episodes, seed=0):
+    """Play `episodes` episodes on a single-env curriculum; `agent_act(obs, heads, new_episode)` → action."""
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=seed + episode)
+        new, done = True, False
+        while not done:
+            obs, _, terminated, truncated, _ = env.step(agent_act(obs, env.unwrapped.heads, new)[0])
+            new, done = False, terminated or truncated
+
+
+def play_vector_steps(env, agent_act, steps, seed=0):
+    """Step a vector curriculum `steps` times; copies start a new episode the step after they end."""
+    obs, _ = env.reset(seed=seed)
+    new = np.ones(env.num_envs, bool)
+    ended = np.zeros(env.num_envs, bool)
+    for _ in range(steps):
+        obs, _, terminated, truncated, _ = env.step(agent_act(obs, env.unwrapped.heads, new))
+        new, ended = ended, terminated | truncated
+
+
+def random_player(num_envs=1, seed=0):
+    rng = np.random.default_rng(seed)
+    return lambda obs, heads, new: rng.integers(0, 2, (num_envs, len(heads)))
+
+
+
 @pytest.fixture
 def fake_env():
     return FakeParity
@@ -111,3 +137,18 @@ def fake_vector():
 @pytest.fixture
 def parity_agent():
     return ParityAgent
+
+
+@pytest.fixture
+def play():
+    return play_episodes
+
+
+@pytest.fixture
+def play_vector():
+    return play_vector_steps
+
+
+@pytest.fixture
+def random_agent():
+    return random_player

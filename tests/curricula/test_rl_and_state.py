@@ -9,32 +9,7 @@ import pytest
 import curricula
 
 
-def play(env, agent_act, episodes, seed=0):
-    """Play `episodes` episodes on a single-env curriculum; `agent_act(obs, heads, new_episode)` → action."""
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        new, done = True, False
-        while not done:
-            obs, _, terminated, truncated, _ = env.step(agent_act(obs, env.unwrapped.heads, new)[0])
-            new, done = False, terminated or truncated
-
-
-def play_vector(env, agent_act, steps, seed=0):
-    """Step a vector curriculum `steps` times; copies start a new episode the step after they end."""
-    obs, _ = env.reset(seed=seed)
-    new = np.ones(env.num_envs, bool)
-    ended = np.zeros(env.num_envs, bool)
-    for _ in range(steps):
-        obs, _, terminated, truncated, _ = env.step(agent_act(obs, env.unwrapped.heads, new))
-        new, ended = ended, terminated | truncated
-
-
-def random_agent(num_envs=1, seed=0):
-    rng = np.random.default_rng(seed)
-    return lambda obs, heads, new: rng.integers(0, 2, (num_envs, len(heads)))
-
-
-def test_perfect_agent_climbs_single_head(fake_env, parity_agent):
+def test_perfect_agent_climbs_single_head(fake_env, parity_agent, play):
     env = curricula.SingleHead(fake_env(2), window=5)
     play(env, parity_agent().act, episodes=30)
     # every 5 episodes solve a stage (the first check comes when the window is full)
@@ -44,14 +19,14 @@ def test_perfect_agent_climbs_single_head(fake_env, parity_agent):
     assert env.stage_reached == {2: 0, 3: 1, 4: 2, 5: 3, 6: 4, 7: 5, 8: 6}
 
 
-def test_perfect_agent_climbs_multi_head(fake_env, parity_agent):
+def test_perfect_agent_climbs_multi_head(fake_env, parity_agent, play):
     env = curricula.MultiHead(fake_env(2), window=4, max_N=5)
     play(env, parity_agent().act, episodes=20)
     assert env.heads == (2, 3, 4, 5) and env.finished
     assert env.running_accuracy == {2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0}
 
 
-def test_random_agent_never_advances(fake_env):
+def test_random_agent_never_advances(fake_env, play, random_agent):
     env = curricula.MultiHead(fake_env([2, 3]), window=20)
     play(env, random_agent(), episodes=200)
     assert env.heads == (2, 3) and env.changes == []
@@ -59,14 +34,14 @@ def test_random_agent_never_advances(fake_env):
     assert all(0.2 < a < 0.8 for a in env.running_accuracy.values())
 
 
-def test_no_check_before_window_is_full(fake_env, parity_agent):
+def test_no_check_before_window_is_full(fake_env, parity_agent, play):
     env = curricula.SingleHead(fake_env(2), window=10)
     play(env, parity_agent().act, episodes=9)
     assert env.epoch == 0 and env.heads == (2,)
     assert env.running_accuracy == {2: 1.0}
 
 
-def test_running_accuracy_counts_labelled_steps_only(fake_env):
+def test_running_accuracy_counts_labelled_steps_only(fake_env, play):
     env = curricula.Fixed(fake_env([2, 3]), window=3)
     always_one = lambda obs, heads, new: np.ones((1, len(heads)), int)  # noqa: E731
     play(env, always_one, episodes=3, seed=0)
@@ -96,14 +71,14 @@ def test_undecorated_curriculum_refuses_vector_env(fake_vector):
         Mine(fake_vector())
 
 
-def test_vector_perfect_agent_advances(fake_vector, parity_agent):
+def test_vector_perfect_agent_advances(fake_vector, parity_agent, play_vector):
     env = curricula.SingleHead(fake_vector(num_envs=4, N=2), window=8)
     play_vector(env, parity_agent(4).act, steps=150)
     assert env.heads[0] >= 6
     assert [c.heads for c in env.changes[:3]] == [(3,), (4,), (5,)]
 
 
-def test_vector_random_agent_never_advances(fake_vector):
+def test_vector_random_agent_never_advances(fake_vector, play_vector, random_agent):
     env = curricula.MultiHead(fake_vector(num_envs=8, N=[2, 3]), window=32)
     play_vector(env, random_agent(8), steps=300)
     assert env.heads == (2, 3) and env.changes == [] and env.episodes > 200
@@ -125,7 +100,7 @@ def test_vector_ignores_episodes_begun_under_old_heads(fake_vector):
     assert env.state_dict()["recent"] == []
 
 
-def test_state_round_trip_through_json(fake_env, parity_agent):
+def test_state_round_trip_through_json(fake_env, parity_agent, play):
     env = curricula.MultiHead(fake_env(2), window=3, grow=2)
     play(env, parity_agent().act, episodes=8)
     env.update({n: 0.5 for n in env.heads})
