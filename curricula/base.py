@@ -20,7 +20,7 @@ import gymnasium
 import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from curricula.checks import check_accuracy, check_heads, check_int, check_max_N, check_threshold
+from curricula.checks import check_accuracy, check_head_set, check_heads, check_int, check_max_N, check_threshold
 
 logger = logging.getLogger("curricula")
 
@@ -66,12 +66,13 @@ class CurriculumMixin:
         window: int = 100,
     ) -> None:
         super().__init__(env)  # the wrapper base: gymnasium.Wrapper or VectorWrapper
+        check_head_set(env)
         self.threshold = check_threshold(threshold)
         self.window = check_int("window", window)
         start_heads = None if start is None else check_heads("start", start)
+        self.max_N = check_max_N(max_N, start_heads or self.heads)
         if start_heads is not None:
             self._apply(start_heads)
-        self.max_N = check_max_N(max_N, self.heads)
         self.epoch = 0
         self.episodes = 0
         self.finished = False

@@ -182,3 +182,18 @@ def test_accepts_numpy_numbers(fake_env):
     np = pytest.importorskip("numpy")
     env = curricula.MultiHead(fake_env([2, 3]))
     assert env.update({np.int64(2): np.float32(0.99), 3: np.float64(0.995)}) is True
+
+
+def test_env_without_head_set(fake_env):
+    with pytest.raises(TypeError, match="env must offer env.unwrapped.heads"):
+        curricula.SingleHead(gymnasium.make("CartPole-v1"))
+    sync = gymnasium.vector.SyncVectorEnv([lambda: fake_env(2)])
+    with pytest.raises(TypeError, match="got SyncVectorEnv"):
+        curricula.SingleHead(sync)
+
+
+def test_bad_max_N_leaves_env_alone(fake_env):
+    env = fake_env(7)
+    with pytest.raises(ValueError, match="max_N"):
+        curricula.MultiHead(env, start=[2, 3], max_N=2)
+    assert env.heads == (7,)
