@@ -124,31 +124,31 @@ def random_player(num_envs=1, seed=0):
 
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fake_env():
     return FakeParity
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fake_vector():
     return FakeVector
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def parity_agent():
     return ParityAgent
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def play():
     return play_episodes
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def play_vector():
     return play_vector_steps
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def random_agent():
     return random_player
