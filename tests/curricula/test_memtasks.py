@@ -1,7 +1,6 @@
 """The curricula on the real memtasks envs: spec, action space, RL self-update, native vector env."""
 
 import gymnasium
-import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 

@@ -4,6 +4,7 @@ import logging
 import math
 
 import gymnasium
+import numpy as np
 import pytest
 
 import curricula
@@ -179,7 +180,6 @@ def test_bad_accuracy(fake_env, accuracy, error, words):
 
 
 def test_accepts_numpy_numbers(fake_env):
-    np = pytest.importorskip("numpy")
     env = curricula.MultiHead(fake_env([2, 3]))
     assert env.update({np.int64(2): np.float32(0.99), 3: np.float64(0.995)}) is True
 
