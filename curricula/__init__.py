@@ -1,1 +1,20 @@
-"""Curricula: Gymnasium wrappers that change a memory task's set of heads."""
+"""Curricula: Gymnasium wrappers that change a memory task's set of heads as it is solved.
+
+They talk to the task only through ``env.unwrapped.heads`` and ``env.unwrapped.set_heads(Ns)``,
+and in RL mode through the step info's ``"labels"`` and ``"correct"``.
+"""
+
+from curricula.base import Change, Curriculum, CurriculumMixin, VectorCurriculum, curriculum
+from curricula.schedules import Fixed, MultiHead, SingleHead, Sliding
+
+__all__ = [
+    "Change",
+    "Curriculum",
+    "CurriculumMixin",
+    "Fixed",
+    "MultiHead",
+    "SingleHead",
+    "Sliding",
+    "VectorCurriculum",
+    "curriculum",
+]

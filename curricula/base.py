@@ -1,0 +1,268 @@
+"""The curriculum rule, its state, its record and its RL self-update — one implementation for Env and VectorEnv.
+
+A curriculum talks to the task only through ``env.unwrapped.heads`` and ``env.unwrapped.set_heads(Ns)``.
+`CurriculumMixin` holds everything; `Curriculum` (a `gymnasium.Wrapper`) and `VectorCurriculum` (a
+`gymnasium.vector.VectorWrapper`) only add the wrapper base. A schedule is a mixin that says which
+heads come next (`next_heads`); the `curriculum` decorator turns it into both wrappers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium.vector import VectorEnv, VectorWrapper
+
+from curricula.checks import check_accuracy, check_head_set, check_heads, check_int, check_max_N, check_threshold
+
+logger = logging.getLogger("curricula")
+
+STATE_KEYS = ("schedule", "heads", "epoch", "episodes", "finished", "changes", "stage_reached", "recent")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of the head set: `before` → `heads`, made by update number `epoch` after `episode` RL episodes."""
+
+    epoch: int
+    episode: int
+    before: tuple[int, ...]
+    heads: tuple[int, ...]
+
+
+class CurriculumMixin:
+    """The paper's rule: advance when the mean accuracy over the heads and the accuracy of the largest N
+    both exceed `threshold` (strictly).
+
+    Args:
+        env: the task, offering ``env.unwrapped.heads`` and ``env.unwrapped.set_heads``.
+        threshold: accuracy to exceed, in (0, 1].
+        start: a starting N or head set, applied to the env at construction (None: the env's own).
+        max_N: never advance beyond this N; `finished` turns True once the last stage is solved.
+        window: RL mode, the number of most recent episodes the running accuracy is taken over.
+
+    Attributes:
+        epoch: the number of `update` calls so far (the wrapper's own, in RL mode, included).
+        episodes: the number of episodes seen ending in RL mode.
+        changes: a `Change` per change of the head set, oldest first.
+        stage_reached: {N: epoch at which N first became a head}; the starting heads at epoch 0.
+        finished: True once the rule passed with no next stage left (the cap, or `Fixed`).
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        *,
+        threshold: float = 0.98,
+        start: int | Sequence[int] | None = None,
+        max_N: int | None = None,
+        window: int = 100,
+    ) -> None:
+        super().__init__(env)  # the wrapper base: gymnasium.Wrapper or VectorWrapper
+        check_head_set(env)
+        self.threshold = check_threshold(threshold)
+        self.window = check_int("window", window)
+        start_heads = None if start is None else check_heads("start", start)
+        self.max_N = check_max_N(max_N, start_heads or self.heads)
+        if start_heads is not None:
+            self._apply(start_heads)
+        self.epoch = 0
+        self.episodes = 0
+        self.finished = False
+        self.changes: list[Change] = []
+        self.stage_reached: dict[int, int] = {n: 0 for n in self.heads}
+        self._copies = self.num_envs if isinstance(self, VectorEnv) else 1
+        self._recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self.window)
+        self._forget_episodes()
+
+    def next_heads(self, heads: tuple[int, ...], room: float) -> tuple[int, ...]:
+        """The head set after `heads` is solved, using N at most `room` above max(heads) (math.inf: no cap).
+
+        Returning `heads` itself means there is no next stage.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define next_heads(heads, room)")
+
+    @property
+    def heads(self) -> tuple[int, ...]:
+        """The env's current head set."""
+        return tuple(self.env.unwrapped.heads)
+
+    def update(self, accuracy_by_N: Mapping[int, float]) -> bool:
+        """Apply the rule to the accuracy of each current head; return True when the head set changed."""
+        heads = self.heads
+        accuracy = check_accuracy(accuracy_by_N, heads)
+        self.epoch += 1
+        mean = sum(accuracy.values()) / len(accuracy)
+        if not (mean > self.threshold and accuracy[max(heads)] > self.threshold):
+            return False
+        room = math.inf if self.max_N is None else self.max_N - max(heads)
+        new = tuple(self.next_heads(heads, room))
+        if new == heads:
+            if not self.finished:
+                logger.info("%s: heads %s solved at epoch %d; no next stage", type(self).__name__, heads, self.epoch)
+            self.finished = True
+            return False
+        self._apply(new)
+        self.changes.append(Change(self.epoch, self.episodes, heads, new))
+        for n in new:
+            self.stage_reached.setdefault(n, self.epoch)
+        logger.info(
+            "%s: heads %s -> %s at epoch %d (episode %d)", type(self).__name__, heads, new, self.epoch, self.episodes
+        )
+        self._recent.clear()
+        self._forget_episodes(fresh=False)
+        return True
+
+    # --- RL mode -------------------------------------------------------------------------------
+    @property
+    def running_accuracy(self) -> dict[int, float]:
+        """RL mode: {N: accuracy over the labelled steps of the last `window` episodes} (NaN: none yet)."""
+        correct = sum((c for c, _ in self._recent), np.zeros(len(self.heads), np.int64))
+        labelled = sum((n for _, n in self._recent), np.zeros(len(self.heads), np.int64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            accuracy = correct / labelled
+        return {n: float(a) for n, a in zip(self.heads, accuracy)}
+
+    def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """Step the env; count `info["correct"]` where `info["labels"] >= 0`; apply the rule at episode ends."""
+        obs, reward, terminated, truncated, info = super().step(action)
+        self._observe(info, np.logical_or(terminated, truncated).reshape(self._copies))
+        return obs, reward, terminated, truncated, info
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Reset the env; episodes in progress are dropped from the running accuracy."""
+        result = super().reset(seed=seed, options=options)
+        self._forget_episodes()
+        return result
+
+    def _observe(self, info: Mapping[str, Any], done: np.ndarray) -> None:
+        if "labels" not in info or "correct" not in info:
+            raise KeyError('curriculum RL mode needs info["labels"] and info["correct"] from the env\'s step()')
+        shape = (self._copies, len(self.heads))
+        labels = np.asarray(info["labels"]).reshape(shape)
+        counted = labels >= 0
+        if "_labels" in info:  # a vector env's mask of the copies that reported labels
+            counted &= np.asarray(info["_labels"], dtype=bool).reshape(self._copies, 1)
+        self._correct += np.asarray(info["correct"], dtype=bool).reshape(shape) & counted
+        self._labelled += counted
+        if not done.any():
+            return
+        for i in np.flatnonzero(done & self._fresh):
+            self._recent.append((self._correct[i].copy(), self._labelled[i].copy()))
+        self.episodes += int(done.sum())
+        self._correct[done] = 0
+        self._labelled[done] = 0
+        if len(self._recent) == self.window:
+            accuracy = self.running_accuracy
+            if not any(math.isnan(a) for a in accuracy.values()):
+                self.update(accuracy)
+        self._fresh |= done  # these copies start their next episode under the current heads
+
+    def _forget_episodes(self, fresh: bool = True) -> None:
+        """Drop the counts of episodes in progress; `fresh=False` also ignores those episodes until they end."""
+        shape = (self._copies, len(self.heads))
+        self._correct = np.zeros(shape, np.int64)
+        self._labelled = np.zeros(shape, np.int64)
+        self._fresh = np.full(self._copies, fresh)
+
+    def _apply(self, heads: tuple[int, ...]) -> None:
+        """Set the env's heads; drop the spec copies gymnasium's wrappers cached, as the spec now names new N."""
+        self.env.unwrapped.set_heads(heads)
+        layer = self
+        while isinstance(layer, (gymnasium.Wrapper, VectorWrapper)):
+            if hasattr(layer, "_cached_spec"):
+                layer._cached_spec = None
+            layer = layer.env
+
+    # --- state ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The curriculum's state as plain JSON-serialisable data (its arguments stay the constructor's)."""
+        return {
+            "schedule": type(self).__name__,
+            "heads": list(self.heads),
+            "epoch": self.epoch,
+            "episodes": self.episodes,
+            "finished": self.finished,
+            "changes": [asdict(c) | {"before": list(c.before), "heads": list(c.heads)} for c in self.changes],
+            "stage_reached": [[n, e] for n, e in self.stage_reached.items()],
+            "recent": [[c.tolist(), n.tolist()] for c, n in self._recent],
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a `state_dict`, setting the env's heads to the saved ones."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a mapping from state_dict(), got {type(state).__name__}")
+        missing = [k for k in STATE_KEYS if k not in state]
+        if missing:
+            raise ValueError(f"state is missing keys {missing}; expected the keys of state_dict(): {list(STATE_KEYS)}")
+        if state["schedule"] != type(self).__name__:
+            raise ValueError(f"state is from a {state['schedule']!r} curriculum, this one is {type(self).__name__!r}")
+        heads = check_heads("state['heads']", state["heads"])
+        recent = [(np.asarray(c, np.int64), np.asarray(n, np.int64)) for c, n in state["recent"]]
+        if any(c.shape != (len(heads),) or n.shape != (len(heads),) for c, n in recent):
+            raise ValueError(f"state['recent'] must hold one count per head {heads} for each episode")
+        self._apply(heads)
+        self.epoch = check_int("state['epoch']", state["epoch"], minimum=0)
+        self.episodes = check_int("state['episodes']", state["episodes"], minimum=0)
+        self.finished = bool(state["finished"])
+        self.changes = [
+            Change(int(c["epoch"]), int(c["episode"]), tuple(c["before"]), tuple(c["heads"])) for c in state["changes"]
+        ]
+        self.stage_reached = {int(n): int(e) for n, e in state["stage_reached"]}
+        self._recent = deque(recent, maxlen=self.window)
+        self._forget_episodes()
+
+
+class Curriculum(CurriculumMixin, gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+    """A curriculum over a `gymnasium.Env`. Schedules made with `curriculum` return their vector twin
+    (`cls.Vector`) when given a `gymnasium.vector.VectorEnv`.
+
+    Its spec records its arguments, so ``gymnasium.make(env.spec)`` rebuilds it; a schedule keeps each
+    of its constructor's arguments as an attribute of the same name for that.
+    """
+
+    def __new__(cls, env: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(env, VectorEnv):
+            vector = cls.__dict__.get("Vector")
+            if vector is None:
+                raise TypeError(
+                    f"{cls.__name__} wraps a gymnasium.Env, got the vector env {env!r}; "
+                    "define the schedule with @curricula.curriculum to wrap vector envs too"
+                )
+            return vector(env, *args, **kwargs)
+        return super().__new__(cls)
+
+    @property
+    def _saved_kwargs(self) -> dict[str, Any]:
+        """The constructor's arguments, read by `gymnasium.Wrapper.spec`; no `start`: the env's spec names
+        the current heads."""
+        names = [*inspect.signature(type(self).__init__).parameters, "threshold", "max_N", "window"]
+        return {name: getattr(self, name) for name in names if name not in ("self", "env", "start", "kwargs")}
+
+
+class VectorCurriculum(CurriculumMixin, VectorWrapper):
+    """A curriculum over a `gymnasium.vector.VectorEnv` whose ``unwrapped`` offers ``heads`` and ``set_heads``.
+
+    RL mode reads per-copy infos: ``infos["labels"]`` and ``infos["correct"]`` shaped (num_envs, H), and
+    episode ends from ``terminated | truncated``. After a change, copies in mid-episode are ignored until
+    their episode ends, so the running accuracy only counts episodes played under the current heads.
+    """
+
+
+def curriculum(schedule: type[CurriculumMixin]) -> type[Curriculum]:
+    """Class decorator: make a schedule mixin (one that defines `next_heads`) a `Curriculum` wrapper whose
+    attribute `Vector` is the same schedule as a `VectorCurriculum`."""
+    name = schedule.__name__
+    namespace = {"__doc__": schedule.__doc__, "__module__": schedule.__module__}
+    env_wrapper = type(name, (schedule, Curriculum), namespace | {"__qualname__": name})
+    env_wrapper.Vector = type(name, (schedule, VectorCurriculum), namespace | {"__qualname__": f"{name}.Vector"})
+    schedule.__qualname__ = f"{name}.Schedule"
+    env_wrapper.Schedule = schedule
+    return env_wrapper
