@@ -4,7 +4,15 @@ Functions over models and numpy arrays; :func:`analyze_run` writes figures and a
 numbers for a training run or a single checkpoint (``memtasks analyze``).
 """
 
+from agents.analysis.ablation import ablate, accuracy, select_neurons
+from agents.analysis.activity import bernoulli_bits, record, stream_states
 from agents.analysis.autocorrelation import autocorrelation, population_autocorrelation
-from agents.analysis.timescales import TimescaleFit, fit_timescales
+from agents.analysis.dimensionality import dimensionality, explained_variance
+from agents.analysis.perturbation import (PerturbationSweep, perturb, perturbation_sweep,
+                                          relative_accuracy)
+from agents.analysis.timescales import TimescaleFit, fit_timescales, trained_timescales
 
-__all__ = ["TimescaleFit", "autocorrelation", "fit_timescales", "population_autocorrelation"]
+__all__ = ["PerturbationSweep", "TimescaleFit", "ablate", "accuracy", "autocorrelation",
+           "bernoulli_bits", "dimensionality", "explained_variance", "fit_timescales",
+           "perturb", "perturbation_sweep", "population_autocorrelation", "record",
+           "relative_accuracy", "select_neurons", "stream_states", "trained_timescales"]

@@ -139,3 +139,18 @@ def fit_timescales(ac: np.ndarray, fit_lag: int = 30, min_amplitude: float = 0.0
     tau[unresolved], model[unresolved] = np.nan, 0
     return TimescaleFit(tau=tau, model=model, single=single, double=double, aic=aic,
                         fit_lag=int(fit_lag), min_amplitude=float(min_amplitude))
+
+
+def trained_timescales(model: object) -> np.ndarray:
+    """The timescales a model holds in its parameters, per unit, as numpy.
+
+    ``model.timescales()`` where offered (LeakyRNN: effective τ = max(τ, 1); GRU/LSTM:
+    1 / (1 − mean gate) of the update/forget gate), else ``model.taus``.
+    """
+    if callable(getattr(model, "timescales", None)):
+        values = model.timescales()
+    elif hasattr(model, "taus"):
+        values = model.taus
+    else:
+        raise TypeError(f"model {type(model).__name__} offers neither timescales() nor taus")
+    return np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64)
