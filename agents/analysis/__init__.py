@@ -10,9 +10,12 @@ from agents.analysis.autocorrelation import autocorrelation, population_autocorr
 from agents.analysis.dimensionality import dimensionality, explained_variance
 from agents.analysis.perturbation import (PerturbationSweep, perturb, perturbation_sweep,
                                           relative_accuracy)
+from agents.analysis.report import add_analyze_arguments, analyze_run, run_analyze
 from agents.analysis.timescales import TimescaleFit, fit_timescales, trained_timescales
 
-__all__ = ["PerturbationSweep", "TimescaleFit", "ablate", "accuracy", "autocorrelation",
+__all__ = ["PerturbationSweep", "TimescaleFit", "ablate", "accuracy", "add_analyze_arguments",
+           "analyze_run", "autocorrelation",
            "bernoulli_bits", "dimensionality", "explained_variance", "fit_timescales",
            "perturb", "perturbation_sweep", "population_autocorrelation", "record",
-           "relative_accuracy", "select_neurons", "stream_states", "trained_timescales"]
+           "relative_accuracy", "run_analyze", "select_neurons", "stream_states",
+           "trained_timescales"]

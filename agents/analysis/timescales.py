@@ -37,6 +37,18 @@ def double_exponential(k: np.ndarray, a1: float, tau1: float, a2: float, tau2: f
     return a1 * np.exp(-k / tau1) + a2 * np.exp(-k / tau2)
 
 
+def _single_jacobian(k: np.ndarray, a: float, tau: float) -> np.ndarray:
+    decay = np.exp(-k / tau)
+    return np.stack([decay, a * decay * k / tau ** 2], axis=1)
+
+
+def _double_jacobian(k: np.ndarray, a1: float, tau1: float, a2: float, tau2: float) -> np.ndarray:
+    return np.concatenate([_single_jacobian(k, a1, tau1), _single_jacobian(k, a2, tau2)], axis=1)
+
+
+JACOBIANS = {single_exponential: _single_jacobian, double_exponential: _double_jacobian}
+
+
 @dataclass
 class TimescaleFit:
     """Fits of every neuron's autocorrelation.
@@ -79,7 +91,8 @@ def _fit(function, lags: np.ndarray, ac: np.ndarray, p0: list[float], bounds) ->
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
-            params, _ = curve_fit(function, lags, ac, p0=p0, bounds=bounds, maxfev=5000)
+            params, _ = curve_fit(function, lags, ac, p0=p0, bounds=bounds, jac=JACOBIANS[function],
+                                  maxfev=5000)
     except (RuntimeError, ValueError):
         return np.full(len(p0), np.nan), np.inf
     rss = float(np.sum((function(lags, *params) - ac) ** 2))
