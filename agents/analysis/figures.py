@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from agents.analysis.perturbation import PerturbationSweep, relative_accuracy
 from agents.analysis.timescales import TimescaleFit
@@ -89,6 +90,7 @@ def plot_timescales_vs_N(stages: Sequence[Mapping[str, float]], path: str | os.P
         axes.plot(N, std, "s--", color=f"C{index}", alpha=0.5, label="std")
         axes.set(xlabel="N (largest head)", ylabel="τ" if key == "tau" else "τ_net",
                  title=f"{'trained τ' if key == 'tau' else 'τ_net'} across the curriculum")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.legend(fontsize=7)
     return _save(figure, path)
 

@@ -110,7 +110,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
                 burn_in: int = 500, max_lag: int = 200, fit_lag: int = 30,
                 ablate_k: int | None = None, epsilons=(0.0, 0.01, 0.05, 0.1, 0.2, 0.5),
                 draws: int = 3, accuracy_steps: int = 1000, warmup: int = 100, repeats: int = 10,
-                seed: int = 0, progress: bool = True) -> dict:
+                seed: int = 0, progress: bool = True, tensorboard: bool = False) -> dict:
     """Analyse a run directory or a model file; write PNG figures and ``analysis.json``.
 
     Args:
@@ -125,6 +125,8 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         accuracy_steps, warmup, repeats: the accuracy test (see :func:`accuracy`).
         seed: seeds every random draw.
         progress: show a tqdm progress bar.
+        tensorboard: also write the figures as images to TensorBoard event files in the output
+            folder (``tensorboard --logdir RUN_DIR/analysis``).
 
     Returns:
         the numbers written to ``analysis.json``.
@@ -184,7 +186,19 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     bar.update()
     bar.close()
     (out / RESULTS).write_text(json.dumps(results, indent=1))
+    if tensorboard:
+        _log_figures(out)
     return results
+
+
+def _log_figures(out: Path) -> None:
+    """Every PNG in ``out`` as a TensorBoard image tagged ``analysis/<name>``."""
+    from matplotlib.image import imread
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(out)) as writer:
+        for png in sorted(out.glob("*.png")):
+            writer.add_image(f"analysis/{png.stem}", imread(png)[..., :3], dataformats="HWC")
 
 
 def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
@@ -210,6 +224,8 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=10,
                         help="streams per accuracy test (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="also log the figures to TensorBoard in the output folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -218,7 +234,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     results = analyze_run(args.path, args.out, heads=args.heads, task=args.task, steps=args.steps,
                           trials=args.trials, fit_lag=args.fit_lag, ablate_k=args.ablate_k,
                           epsilons=args.epsilons, repeats=args.repeats, seed=args.seed,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, tensorboard=args.tensorboard)
     for stage in results["stages"]:
         print(f"{stage['name']}: N={stage['N']}  tau mean {stage['tau_mean']}  "
               f"tau_net mean {stage['tau_net_mean']}  (std {stage['tau_std']}, {stage['tau_net_std']})")

@@ -85,7 +85,13 @@ def test_the_command_line_arguments_drive_analyze_run(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     analysis.add_analyze_arguments(parser)
     args = parser.parse_args([str(run), "--steps", "800", "--trials", "1", "--repeats", "1",
-                              "--epsilons", "0", "0.2", "--fit-lag", "20", "--no-progress"])
+                              "--epsilons", "0", "0.2", "--fit-lag", "20", "--no-progress",
+                              "--tensorboard"])
     assert analysis.run_analyze(args) == 0
     assert "written to" in capsys.readouterr().out
-    assert json.loads((run / "analysis" / "analysis.json").read_text())["settings"]["fit_lag"] == 20
+    out = run / "analysis"
+    assert json.loads((out / "analysis.json").read_text())["settings"]["fit_lag"] == 20
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(out)).Reload()
+    assert set(events.Tags()["images"]) == {f"analysis/{Path(f).stem}" for f in FIGURES}
