@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from agents.analysis._checks import check_int, check_probability
-from agents.analysis.activity import bernoulli_bits, stream_states
+from agents.analysis.activity import bernoulli_bits, skip_steps, stream_states
 
 SELECTIONS = ("largest", "smallest", "random")
 
@@ -44,13 +44,11 @@ def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 10
     p = check_probability(p, "p")
     bits = bernoulli_bits(np.random.default_rng(seed), warmup + steps, repeats, p)
     labels = torch.as_tensor(label_stream(task, bits, (N,))[warmup:, :, 0])
-    index, position, correct = heads.index(N), 0, []
-    for states in stream_states(model, bits, chunk, seed):
-        kept = states[max(warmup - position, 0):]
-        position += len(states)
+    index, guesses = heads.index(N), []
+    for states in skip_steps(stream_states(model, bits, chunk, seed), warmup):
         with torch.no_grad():
-            correct.append(model.readout(kept)[..., index, :].argmax(-1).cpu())
-    hits = torch.cat(correct) == labels
+            guesses.append(model.readout(states)[..., index, :].argmax(-1).cpu())
+    hits = torch.cat(guesses) == labels
     scored = labels >= 0
     return ((hits & scored).sum(0) / scored.sum(0)).double().numpy()
 

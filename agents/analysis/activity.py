@@ -10,7 +10,7 @@ is forked, so the caller's random state is left as it was).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
@@ -71,6 +71,29 @@ def _generate(model: nn.Module, bits: np.ndarray, chunk: int, seed: int,
             yield states
 
 
+def skip_steps(chunks: Iterable[torch.Tensor], skip: int) -> Iterator[torch.Tensor]:
+    """The chunks ``(c, ...)`` of a stream with its first ``skip`` steps dropped."""
+    position = 0
+    for states in chunks:
+        kept = states[max(skip - position, 0):]
+        position += len(states)
+        if len(kept):
+            yield kept
+
+
+def activity_chunks(model: nn.Module, steps: int = 10_000, trials: int = 4, burn_in: int = 500,
+                    seed: int = 0, p: float | None = None, chunk: int = 1000,
+                    cells: bool = False) -> Iterator[np.ndarray]:
+    """The recording of :func:`record` as float32 chunks ``(trials, c, units)``, one at a time
+    (streaming: memory holds a chunk; see :class:`RunningAutocorrelation`)."""
+    steps, trials = check_int(steps, "steps"), check_int(trials, "trials")
+    burn_in = check_int(burn_in, "burn_in", minimum=0)
+    p = check_probability(p, "p", allow_none=True)
+    bits = bernoulli_bits(np.random.default_rng(seed), burn_in + steps, trials, p)
+    states = skip_steps(stream_states(model, bits, chunk, seed, cells), burn_in)
+    return (kept.transpose(0, 1).cpu().numpy().astype(np.float32, copy=False) for kept in states)
+
+
 def record(model: nn.Module, steps: int = 10_000, trials: int = 4, burn_in: int = 500,
            seed: int = 0, p: float | None = None, chunk: int = 1000,
            cells: bool = False) -> np.ndarray:
@@ -89,17 +112,10 @@ def record(model: nn.Module, steps: int = 10_000, trials: int = 4, burn_in: int 
     Returns:
         float32 array ``(trials, steps, units)``.
     """
-    steps, trials = check_int(steps, "steps"), check_int(trials, "trials")
-    burn_in = check_int(burn_in, "burn_in", minimum=0)
-    p = check_probability(p, "p", allow_none=True)
-    bits = bernoulli_bits(np.random.default_rng(seed), burn_in + steps, trials, p)
-    out: np.ndarray | None = None
-    position = 0
-    for states in stream_states(model, bits, chunk, seed, cells):
-        if out is None:
-            out = np.empty((trials, steps, states.shape[-1]), dtype=np.float32)
-        kept = states[max(burn_in - position, 0):]
-        done = max(position - burn_in, 0)
-        out[:, done:done + len(kept)] = kept.transpose(0, 1).cpu().numpy()
-        position += len(states)
+    out, done = None, 0
+    for piece in activity_chunks(model, steps, trials, burn_in, seed, p, chunk, cells):
+        if out is None:  # the output is allocated once: memory holds it and one chunk
+            out = np.empty((trials, steps, piece.shape[-1]), dtype=np.float32)
+        out[:, done:done + piece.shape[1]] = piece
+        done += piece.shape[1]
     return out

@@ -80,3 +80,68 @@ def population_autocorrelation(act: np.ndarray, max_lag: int = 200) -> np.ndarra
     """Autocorrelation ``(max_lag + 1,)`` of the population activity (the mean over neurons)."""
     array, max_lag = _validate_activity(act, max_lag)
     return autocorrelation(array.mean(axis=-1)[..., None], max_lag)[:, 0]
+
+
+class RunningAutocorrelation:
+    """The estimate of :func:`autocorrelation`, accumulated chunk by chunk in bounded memory.
+
+    Feed ``update(chunk)`` with consecutive pieces ``(trials, c, units)`` of a recording (e.g.
+    from :func:`activity_chunks`); ``result()`` equals ``autocorrelation`` of the whole recording.
+    Kept per trial and neuron: the lagged product sums Σ x_t x_{t+k} (each chunk correlated by
+    FFT with itself and the last ``max_lag`` steps before it), the total, and the first and last
+    ``max_lag`` values, from which the mean-subtracted sums follow exactly.
+    """
+
+    def __init__(self, max_lag: int = 200):
+        if not isinstance(max_lag, numbers.Integral) or isinstance(max_lag, bool) or max_lag < 0:
+            raise ValueError(f"max_lag={max_lag!r} is not accepted: expected an int >= 0")
+        self.max_lag = int(max_lag)
+        self.steps = 0
+        self._sums = self._total = self._head = self._tail = None
+
+    def update(self, chunk: np.ndarray) -> None:
+        """Add the next ``(trials, c, units)`` steps of the recording."""
+        x = np.asarray(chunk, dtype=np.float64)
+        if x.ndim != 3 or x.shape[1] == 0 or (self._total is not None and
+                                              x.shape[::2] != self._total.shape):
+            raise ValueError(f"chunk of shape {x.shape} is not accepted: expected (trials, c, units) "
+                             "with c >= 1 and the trials and units of the earlier chunks")
+        if self._total is None:
+            trials, _, units = x.shape
+            self._sums = np.zeros((trials, self.max_lag + 1, units))
+            self._total = np.zeros((trials, units))
+            self._head = self._tail = x[:, :0]
+        lag = self.max_lag
+        extended = np.concatenate([self._tail, x], axis=1)
+        before = self._tail.shape[1]
+        size = sp_fft.next_fast_len(extended.shape[1] + lag, real=True)  # no wrap-around
+        cross = sp_fft.irfft(sp_fft.rfft(extended, n=size, axis=1)
+                             * np.conj(sp_fft.rfft(x, n=size, axis=1)), n=size, axis=1)
+        # cross[d] = Σ_j extended[j + d] x[j]; lag k pairs x[j] with extended[before + j - k]
+        self._sums += cross[:, (before - np.arange(lag + 1)) % size]
+        self._total += x.sum(axis=1)
+        self._head = np.concatenate([self._head, x[:, :lag - self._head.shape[1]]], axis=1)
+        self._tail = extended[:, max(extended.shape[1] - lag, 0):]
+        self.steps += x.shape[1]
+
+    def result(self) -> np.ndarray:
+        """Autocorrelation ``(max_lag + 1, units)``, as :func:`autocorrelation` would give."""
+        if self.steps <= self.max_lag:
+            raise ValueError(f"max_lag={self.max_lag} needs more than {self.max_lag} steps; "
+                             f"{self.steps} were given")
+        lags = np.arange(self.max_lag + 1)
+        mean = self._total / self.steps  # (trials, units)
+        first = np.concatenate([np.zeros_like(mean[:, None]), np.cumsum(self._head, axis=1)], axis=1)
+        last = np.concatenate([np.zeros_like(mean[:, None]),
+                               np.cumsum(self._tail[:, ::-1], axis=1)], axis=1)
+        # Σ_{t<T-k} x_t = total - (last k values); Σ_{t>=k} x_t = total - (first k values)
+        edges = 2 * self._total[:, None] - first[:, lags] - last[:, lags]
+        pairs = (self.steps - lags)[None, :, None]
+        covariance = (self._sums - mean[:, None] * edges) / pairs + mean[:, None] ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            variance = covariance[:, :1]
+            per_trial = np.where(variance > 1e-12 * np.abs(self._sums[:, :1]) / self.steps,
+                                 covariance / variance, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(per_trial, axis=0)

@@ -118,3 +118,14 @@ def test_record_rejects_bad_arguments(leaky, kwargs, error, name):
 def test_record_rejects_models_with_more_than_one_input():
     with pytest.raises(ValueError, match="input_size"):
         analysis.record(LeakyRNN(4, (2,), input_size=2), steps=10)
+
+
+def test_streamed_chunks_make_up_the_recording_and_its_autocorrelation(leaky):
+    whole = analysis.record(leaky, steps=200, trials=2, burn_in=30, seed=2, chunk=64)
+    pieces = list(analysis.activity_chunks(leaky, steps=200, trials=2, burn_in=30, seed=2, chunk=64))
+    assert [p.shape[1] for p in pieces] == [34, 64, 64, 38]  # burn-in cut from the first chunk
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=1), whole)
+    running = analysis.RunningAutocorrelation(max_lag=15)
+    for piece in pieces:
+        running.update(piece)
+    np.testing.assert_allclose(running.result(), analysis.autocorrelation(whole, 15), atol=1e-8)

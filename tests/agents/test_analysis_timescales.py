@@ -112,3 +112,28 @@ def test_fit_timescales_rejects_bad_arguments(kwargs, error, name):
         analysis.fit_timescales(np.ones((41, 2)), **kwargs)
     with pytest.raises(ValueError, match="ac"):
         analysis.fit_timescales(np.ones((41, 2, 2)))
+
+
+@pytest.mark.parametrize("sizes", [[300], [1, 2, 3, 294], [7] * 42 + [6], [1] * 300])
+def test_running_autocorrelation_equals_the_whole_recording(sizes):
+    rng = np.random.default_rng(5)
+    act = rng.standard_normal((2, 300, 3)).cumsum(axis=1) * 0.1 + 2.0
+    act[1, :, 2] = 3.0  # constant in one trial: ignored there, as in autocorrelation
+    running = analysis.RunningAutocorrelation(max_lag=20)
+    start = 0
+    for size in sizes:
+        running.update(act[:, start:start + size])
+        start += size
+    assert running.steps == 300
+    np.testing.assert_allclose(running.result(), analysis.autocorrelation(act, max_lag=20), atol=1e-10)
+
+
+def test_running_autocorrelation_rejects_mismatched_chunks_and_too_few_steps():
+    running = analysis.RunningAutocorrelation(max_lag=5)
+    running.update(np.zeros((2, 4, 3)))
+    with pytest.raises(ValueError, match="chunk"):
+        running.update(np.zeros((2, 4, 2)))
+    with pytest.raises(ValueError, match="max_lag=5"):
+        running.result()
+    with pytest.raises(ValueError, match="max_lag"):
+        analysis.RunningAutocorrelation(max_lag=-1)
