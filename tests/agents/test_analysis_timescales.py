@@ -137,3 +137,27 @@ def test_running_autocorrelation_rejects_mismatched_chunks_and_too_few_steps():
         running.result()
     with pytest.raises(ValueError, match="max_lag"):
         analysis.RunningAutocorrelation(max_lag=-1)
+
+
+def test_trained_timescales_come_from_the_model():
+    import torch
+
+    from agents import GRU, LeakyRNN
+
+    leaky = LeakyRNN(6, (2,), tau=3.0)
+    np.testing.assert_allclose(analysis.trained_timescales(leaky), 3.0)
+    gru = GRU(5, (2,))
+    inputs = torch.randint(0, 2, (40, 3, 1)).float()
+    with torch.no_grad():
+        gru(inputs)
+        _, update = gru.forward_with_gates(inputs)
+    np.testing.assert_allclose(analysis.trained_timescales(gru),
+                               1 / (1 - update.mean(dim=(0, 1)).numpy()), rtol=1e-5)
+    with pytest.raises(TypeError, match="timescales"):
+        analysis.trained_timescales(torch.nn.Linear(2, 2))
+
+
+def test_a_single_autocorrelation_gets_one_fit():
+    fit = analysis.fit_timescales(np.exp(-np.arange(31.0) / 4.0), fit_lag=30)
+    assert fit.tau.shape == fit.model.shape == (1,)
+    assert fit.tau[0] == pytest.approx(4.0, rel=1e-4)
