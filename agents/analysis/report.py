@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from agents.analysis import figures
+from agents.analysis._checks import check_int
 from agents.analysis.ablation import SELECTIONS, ablate, accuracy, select_neurons
 from agents.analysis.activity import record
 from agents.analysis.autocorrelation import autocorrelation, population_autocorrelation
@@ -131,6 +132,12 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     Returns:
         the numbers written to ``analysis.json``.
     """
+    for name, value, minimum in (("steps", steps, 1), ("trials", trials, 1), ("burn_in", burn_in, 0),
+                                 ("max_lag", max_lag, 1), ("draws", draws, 1), ("repeats", repeats, 1),
+                                 ("accuracy_steps", accuracy_steps, 1), ("warmup", warmup, 0)):
+        check_int(value, name, minimum)  # fail before any work is done
+    if max_lag >= steps:
+        raise ValueError(f"max_lag={max_lag!r} is not accepted: expected max_lag < steps = {steps}")
     path = Path(path)
     stages = load_stages(path, heads)
     task = task or (_run_task(path) if path.is_dir() else "parity")
@@ -235,8 +242,12 @@ def run_analyze(args: argparse.Namespace) -> int:
                           trials=args.trials, fit_lag=args.fit_lag, ablate_k=args.ablate_k,
                           epsilons=args.epsilons, repeats=args.repeats, seed=args.seed,
                           progress=not args.no_progress, tensorboard=args.tensorboard)
+    def show(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
     for stage in results["stages"]:
-        print(f"{stage['name']}: N={stage['N']}  tau mean {stage['tau_mean']}  "
-              f"tau_net mean {stage['tau_net_mean']}  (std {stage['tau_std']}, {stage['tau_net_std']})")
+        print(f"{stage['name']}: N={stage['N']}  tau {show(stage['tau_mean'])} ± "
+              f"{show(stage['tau_std'])}  tau_net {show(stage['tau_net_mean'])} ± "
+              f"{show(stage['tau_net_std'])}")
     print(f"figures and {RESULTS} written to {output_dir(args.path, args.out)}")
     return 0

@@ -95,3 +95,12 @@ def test_the_command_line_arguments_drive_analyze_run(tmp_path, capsys):
 
     events = EventAccumulator(str(out)).Reload()
     assert set(events.Tags()["images"]) == {f"analysis/{Path(f).stem}" for f in FIGURES}
+
+
+@pytest.mark.parametrize("kwargs, name", [({"steps": 0}, "steps"), ({"max_lag": 2000}, "max_lag"),
+                                          ({"repeats": 0}, "repeats")])
+def test_bad_settings_fail_before_any_work(kwargs, name, tmp_path):
+    run = make_run(tmp_path / "run", lambda: LeakyRNN(4, (2,)))
+    with pytest.raises(ValueError, match=name):
+        analysis.analyze_run(run, **{**SMALL, **kwargs})
+    assert not (run / "analysis").exists()
