@@ -18,6 +18,7 @@ from torch import nn
 
 from agents.analysis._checks import check_int, check_probability
 from agents.analysis.activity import bernoulli_bits, skip_steps, stream_states
+from memtasks import label_stream
 
 SELECTIONS = ("largest", "smallest", "random")
 
@@ -34,8 +35,6 @@ def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 10
     Returns:
         float array ``(repeats,)``, the fraction correct on each stream.
     """
-    from memtasks import label_stream  # the task definitions live in memtasks
-
     heads = tuple(model.heads)
     if N not in heads:
         raise ValueError(f"N={N!r} is not accepted: the model has heads {heads}")

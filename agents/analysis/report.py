@@ -28,6 +28,7 @@ from agents.analysis.autocorrelation import autocorrelation, population_autocorr
 from agents.analysis.dimensionality import dimensionality
 from agents.analysis.perturbation import perturbation_sweep
 from agents.analysis.timescales import fit_timescales, trained_timescales
+from agents.checkpoint import load, load_reference_checkpoint, safe_load
 
 RESULTS = "analysis.json"
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
@@ -47,8 +48,6 @@ class Stage:
 
 
 def _load_file(path: Path, heads) -> nn.Module:
-    from agents import load, load_reference_checkpoint
-
     try:
         return load(path)
     except ValueError:
@@ -67,8 +66,6 @@ def load_stages(path: str | os.PathLike, heads=None) -> list[Stage]:
     if not path.is_dir() or not files:
         raise FileNotFoundError(f"no model to analyse at '{path}': expected a run directory "
                                 "with models/epoch_XXXX.pt or a model file")
-    from agents import load
-
     last_by_N: dict[int, Stage] = {}
     for file in files:
         stage = Stage(file.stem, int(file.stem.split("_")[1]), load(file))
@@ -86,8 +83,6 @@ def output_dir(path: str | os.PathLike, out_dir: str | os.PathLike | None = None
 
 def _run_task(path: Path) -> str:
     """The task a run trained on (its checkpoint's config), "parity" when unknown."""
-    from agents.checkpoint import safe_load
-
     try:
         config = safe_load(path / "checkpoint.pt").get("config", {})
     except (FileNotFoundError, ValueError, AttributeError):
