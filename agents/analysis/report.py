@@ -183,11 +183,12 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
                                  **scoring) for target in (("weights", "tau") if leaky else ("weights",))]
     figures.plot_perturbation(sweeps, out / "perturbation.png")
     results["perturbation"] = {s.target: {"epsilons": _finite(s.epsilons), "baseline": s.baseline,
-                                          "accuracy": s.accuracy.tolist(),
-                                          "relative": s.relative.tolist()} for s in sweeps}
+                                          "accuracy": [_finite(row) for row in s.accuracy],
+                                          "relative": [_finite(row) for row in s.relative]}
+                               for s in sweeps}
     bar.update()
     bar.close()
-    (out / RESULTS).write_text(json.dumps(results, indent=1))
+    (out / RESULTS).write_text(json.dumps(results, indent=1, allow_nan=False))
     if tensorboard:
         _log_figures(out)
     return results
