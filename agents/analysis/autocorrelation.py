@@ -22,7 +22,9 @@ _BLOCK_ELEMENTS = 1 << 22  # FFT work per block: keeps memory bounded for long r
 
 def _validate_activity(act: object, max_lag: object) -> tuple[np.ndarray, int]:
     """``act`` as float64 (trials, T, units) and ``max_lag`` as an int, or a clear error."""
-    array = np.asarray(act, dtype=np.float64)
+    array = np.asarray(act)  # kept in its float type: blocks are converted to float64 one at a time
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"act of dtype {array.dtype} is not accepted: expected real numbers")
     if array.ndim not in (1, 2, 3) or array.size == 0:
         raise ValueError(f"act of shape {array.shape} is not accepted: expected (T,), (T, units) "
                          "or (trials, T, units) with no empty axis")
@@ -46,8 +48,8 @@ def _trial_autocorrelation(series: np.ndarray, max_lag: int) -> np.ndarray:
     out = np.empty((max_lag + 1, units))
     block = max(1, _BLOCK_ELEMENTS // size)
     for start in range(0, units, block):
-        x = series[:, start:start + block]
-        x = x - x.mean(axis=0)
+        x = series[:, start:start + block].astype(np.float64)
+        x -= x.mean(axis=0)
         spectrum = sp_fft.rfft(x, n=size, axis=0)
         sums = sp_fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, n=size, axis=0)[:max_lag + 1]
         covariance = sums / pairs
@@ -79,7 +81,7 @@ def autocorrelation(act: np.ndarray, max_lag: int = 200) -> np.ndarray:
 def population_autocorrelation(act: np.ndarray, max_lag: int = 200) -> np.ndarray:
     """Autocorrelation ``(max_lag + 1,)`` of the population activity (the mean over neurons)."""
     array, max_lag = _validate_activity(act, max_lag)
-    return autocorrelation(array.mean(axis=-1)[..., None], max_lag)[:, 0]
+    return autocorrelation(array.mean(axis=-1, dtype=np.float64)[..., None], max_lag)[:, 0]
 
 
 class RunningAutocorrelation:

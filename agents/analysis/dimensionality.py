@@ -6,20 +6,27 @@ import numbers
 
 import numpy as np
 
+_BLOCK_ROWS = 8192
+
 
 def explained_variance(act: np.ndarray) -> np.ndarray:
     """Fraction of the variance along each principal component, largest first.
 
     ``act`` is ``(T, units)`` or ``(trials, T, units)``; samples of all trials are pooled, each
-    neuron centred. Uses the singular values of the centred data (numpy SVD).
+    neuron centred. The variances are the singular values (numpy SVD) of the scatter matrix of
+    the centred data, accumulated over blocks of samples so memory stays at (units, units).
     """
-    array = np.asarray(act, dtype=np.float64)
+    array = np.asarray(act)
     if array.ndim not in (2, 3) or array.size == 0:
         raise ValueError(f"act of shape {array.shape} is not accepted: expected (T, units) or "
                          "(trials, T, units) with no empty axis")
     samples = array.reshape(-1, array.shape[-1])
-    singular = np.linalg.svd(samples - samples.mean(axis=0), compute_uv=False)
-    power = singular ** 2
+    mean = samples.mean(axis=0, dtype=np.float64)
+    scatter = np.zeros((samples.shape[1],) * 2)
+    for start in range(0, len(samples), _BLOCK_ROWS):
+        block = samples[start:start + _BLOCK_ROWS].astype(np.float64) - mean
+        scatter += block.T @ block
+    power = np.linalg.svd(scatter, compute_uv=False)  # = the squared singular values of the data
     total = power.sum()
     return power / total if total > 0 else np.zeros_like(power)
 
