@@ -1,0 +1,104 @@
+"""Accuracy on continuous bit streams, and ablation: silencing chosen neurons of a copy of a model.
+
+Silencing neuron i zeroes every weight into it (input weight, recurrent row, biases; for GRU
+and LSTM the rows of every gate) and every weight out of it (recurrent column, readout columns).
+It then gets no drive: a leaky neuron decays from h_0 towards 0 by its own leak, a GRU unit
+halves each step (gates at 0.5, candidate 0), an LSTM cell likewise; and whatever value it holds
+reaches neither the other neurons nor the readout.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from agents.analysis._checks import check_int, check_probability
+from agents.analysis.activity import bernoulli_bits, skip_steps, stream_states
+from memtasks import label_stream
+
+SELECTIONS = ("largest", "smallest", "random")
+
+
+def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 1000,
+             warmup: int = 100, repeats: int = 10, seed: int = 0, p: float = 0.5,
+             chunk: int = 1000) -> np.ndarray:
+    """Per-step accuracy of the head for ``N`` on ``repeats`` continuous streams.
+
+    Each stream has ``warmup + steps`` Bernoulli(``p``) bits; the head's prediction at every one
+    of the last ``steps`` steps is scored against the task's label there (the paper's ablation
+    test: 1,100 bits, 100 of warm-up, 10 repeats).
+
+    Returns:
+        float array ``(repeats,)``, the fraction correct on each stream.
+    """
+    heads = tuple(model.heads)
+    if N not in heads:
+        raise ValueError(f"N={N!r} is not accepted: the model has heads {heads}")
+    steps, repeats = check_int(steps, "steps"), check_int(repeats, "repeats")
+    warmup = check_int(warmup, "warmup", minimum=0)
+    p = check_probability(p, "p")
+    bits = bernoulli_bits(np.random.default_rng(seed), warmup + steps, repeats, p)
+    labels = torch.as_tensor(label_stream(task, bits, (N,))[warmup:, :, 0])
+    index, guesses = heads.index(N), []
+    for states in skip_steps(stream_states(model, bits, chunk, seed), warmup):
+        with torch.no_grad():
+            guesses.append(model.readout(states)[..., index, :].argmax(-1).cpu())
+    hits = torch.cat(guesses) == labels
+    scored = labels >= 0
+    return ((hits & scored).sum(0) / scored.sum(0)).double().numpy()
+
+
+def _unit_tensors(model: nn.Module) -> list[tuple[torch.Tensor, int, int]]:
+    """(tensor, axis, stride) for every tensor whose index ``i + k·stride`` belongs to unit i."""
+    hidden = model.hidden_size
+    readouts = [(lin.weight, 1, hidden) for lin in model.readouts.linears.values()]
+    if hasattr(model, "recurrent"):  # LeakyRNN
+        return [(model.input.weight, 0, hidden), (model.input.bias, 0, hidden),
+                (model.recurrent.bias, 0, hidden), (model.recurrent.weight, 0, hidden),
+                (model.recurrent.weight, 1, hidden), *readouts]
+    rnn = model.rnn  # GRU / LSTM: gate blocks stacked along axis 0
+    return [(rnn.weight_ih_l0, 0, hidden), (rnn.bias_ih_l0, 0, hidden),
+            (rnn.weight_hh_l0, 0, hidden), (rnn.bias_hh_l0, 0, hidden),
+            (rnn.weight_hh_l0, 1, hidden), *readouts]
+
+
+def ablate(model: nn.Module, neurons: Sequence[int]) -> nn.Module:
+    """A deep copy of ``model`` with ``neurons`` silenced (see the module docstring).
+
+    Works on the project's LeakyRNN, GRU and LSTM; the original is untouched.
+    """
+    if not (hasattr(model, "recurrent") or hasattr(model, "rnn")) or not hasattr(model, "readouts"):
+        raise TypeError(f"ablate works on LeakyRNN, GRU and LSTM, not {type(model).__name__}")
+    hidden = model.hidden_size
+    index = np.asarray(neurons)
+    if index.size == 0:
+        index = index.astype(np.int64)
+    if index.ndim != 1 or index.dtype.kind not in "iu" or (
+            index.size and (index.min() < 0 or index.max() >= hidden)):
+        raise ValueError(f"neurons={neurons!r} is not accepted: expected a sequence of ints in "
+                         f"[0, {hidden})")
+    silenced = copy.deepcopy(model)
+    with torch.no_grad():
+        for tensor, axis, stride in _unit_tensors(silenced):
+            blocks = np.arange(tensor.shape[axis] // stride)[:, None] * stride
+            rows = torch.as_tensor((blocks + index[None, :]).ravel(), device=tensor.device)
+            tensor.index_fill_(axis, rows, 0.0)
+    return silenced
+
+
+def select_neurons(taus: np.ndarray, k: int, how: str = "largest", seed: int = 0) -> np.ndarray:
+    """Indices of ``k`` neurons: the largest τ, the smallest τ, or ``k`` at random (seeded)."""
+    taus = np.asarray(taus)
+    k = check_int(k, "k", minimum=0)
+    if k > len(taus):
+        raise ValueError(f"k={k!r} is not accepted: expected at most {len(taus)} (the neurons)")
+    if how not in SELECTIONS:
+        raise ValueError(f"how={how!r} is not accepted: expected one of {SELECTIONS}")
+    if how == "random":
+        return np.sort(np.random.default_rng(seed).choice(len(taus), size=k, replace=False))
+    order = np.argsort(taus, kind="stable")
+    return np.sort(order[::-1][:k] if how == "largest" else order[:k])

@@ -1,0 +1,108 @@
+"""Perturbation: random, normalised changes to a copy of a model's recurrent weights or τ.
+
+Weights: W' = W + ε‖W‖_F D/‖D‖_F with D Gaussian (LeakyRNN: D keeps the zero diagonal; GRU and
+LSTM: the hidden-to-hidden matrix of all gates). τ (LeakyRNN only), in the positive direction so
+τ stays ≥ 1: τ' = τ + ε‖τ‖ |D|/‖D‖ on the effective τ. Accuracy is then compared with the
+unperturbed network relative to chance: (acc − 0.5) / (baseline − 0.5).
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from agents.analysis._checks import check_int
+from agents.analysis.ablation import accuracy
+
+TARGETS = ("weights", "tau")
+
+
+def _direction(like: torch.Tensor, seed: int) -> torch.Tensor:
+    """A Gaussian tensor shaped like ``like``, from its own generator seeded with ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(like.shape, generator=generator, dtype=like.dtype).to(like.device)
+
+
+def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, seed: int = 0) -> nn.Module:
+    """A copy of ``model`` with its recurrent weights or τ perturbed (see the module docstring)."""
+    if target not in TARGETS:
+        raise ValueError(f"target={target!r} is not accepted: expected one of {TARGETS}")
+    if not isinstance(epsilon, numbers.Real) or isinstance(epsilon, bool) or not epsilon >= 0:
+        raise ValueError(f"epsilon={epsilon!r} is not accepted: expected a float >= 0")
+    leaky = hasattr(model, "recurrent") and hasattr(model, "taus")
+    if not (leaky or hasattr(model, "rnn")) or (target == "tau" and not leaky):
+        accepted = "a LeakyRNN" if target == "tau" else "a LeakyRNN, GRU or LSTM"
+        raise TypeError(f"perturb(target={target!r}) needs {accepted}, not {type(model).__name__}")
+    changed = copy.deepcopy(model)
+    with torch.no_grad():
+        if target == "tau":
+            tau = changed.taus
+            direction = _direction(tau, seed).abs()
+            changed.tau.copy_(tau + epsilon * tau.norm() * direction / direction.norm())
+        else:
+            weight = changed.recurrent.weight if leaky else changed.rnn.weight_hh_l0
+            direction = _direction(weight, seed)
+            if leaky:
+                direction *= changed.mask
+            weight.add_(epsilon * weight.norm() * direction / direction.norm())
+    return changed
+
+
+def relative_accuracy(acc: np.ndarray | float, baseline: float) -> np.ndarray:
+    """(acc − 0.5) / (baseline − 0.5): 1 is the unperturbed accuracy, 0 is chance."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.asarray(acc, dtype=np.float64) - 0.5) / (baseline - 0.5)
+
+
+@dataclass
+class PerturbationSweep:
+    """Accuracies over an ε grid: ``accuracy`` and ``relative`` are (len(epsilons), draws);
+    ``retrained`` likewise after the retraining hook, else None."""
+
+    target: str
+    N: int
+    epsilons: np.ndarray
+    baseline: float
+    accuracy: np.ndarray
+    relative: np.ndarray
+    retrained: np.ndarray | None = None
+
+
+def perturbation_sweep(model: nn.Module, epsilons: Sequence[float] = (0.0, 0.05, 0.1, 0.2, 0.5),
+                       target: str = "weights", task: str = "parity", N: int | None = None,
+                       draws: int = 3, seed: int = 0,
+                       retrain: Callable[[nn.Module], object] | None = None,
+                       **accuracy_kwargs) -> PerturbationSweep:
+    """Mean accuracy of head ``N`` (default: the largest) for ``draws`` perturbations per ε.
+
+    ``retrain`` (optional) is called on each perturbed copy and should train it in place, e.g.
+    ``lambda m: agents.train(m, env, epochs=3)``; the accuracy after it is in ``retrained``.
+    ``accuracy_kwargs`` go to :func:`accuracy` (steps, warmup, repeats, p, …).
+    """
+    draws = check_int(draws, "draws")
+    N = max(model.heads) if N is None else N
+    grid = np.asarray(epsilons, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError(f"epsilons={epsilons!r} is not accepted: expected a non-empty sequence of floats")
+
+    def score(m: nn.Module) -> float:
+        return float(accuracy(m, task, N, seed=seed, **accuracy_kwargs).mean())
+
+    baseline = score(model)
+    acc = np.empty((grid.size, draws))
+    retrained = np.empty((grid.size, draws)) if retrain is not None else None
+    for i, epsilon in enumerate(grid):
+        for j in range(draws):
+            changed = perturb(model, target, float(epsilon), seed=seed + j)
+            acc[i, j] = score(changed)
+            if retrain is not None:
+                retrain(changed)
+                retrained[i, j] = score(changed)
+    return PerturbationSweep(target=target, N=N, epsilons=grid, baseline=baseline, accuracy=acc,
+                             relative=relative_accuracy(acc, baseline), retrained=retrained)

@@ -1,0 +1,249 @@
+"""``analyze_run``: the whole analysis of a training run (or one model file) as figures and a JSON.
+
+A run directory (written by ``agents.train``) holds ``models/epoch_XXXX.pt``; the last model of
+each curriculum stage (each largest N) is analysed for τ and τ_net, and the final model also for
+ablation, perturbation and dimensionality. A single file is a model written by ``agents.save``
+or a network saved by the paper's code (then ``heads`` names its heads). Everything lands in
+``RUN_DIR/analysis/`` (a file: ``<its folder>/analysis/<its name>/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+from tqdm.auto import tqdm
+
+from agents.analysis import figures
+from agents.analysis._checks import check_int
+from agents.analysis.ablation import SELECTIONS, ablate, accuracy, select_neurons
+from agents.analysis.activity import record
+from agents.analysis.autocorrelation import autocorrelation, population_autocorrelation
+from agents.analysis.dimensionality import dimensionality
+from agents.analysis.perturbation import perturbation_sweep
+from agents.analysis.timescales import fit_timescales, trained_timescales
+from agents.checkpoint import load, load_reference_checkpoint, safe_load
+
+RESULTS = "analysis.json"
+GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
+
+
+@dataclass
+class Stage:
+    """A model to analyse: its name (file stem), training epoch (None for a lone file) and N."""
+
+    name: str
+    epoch: int | None
+    model: nn.Module
+
+    @property
+    def N(self) -> int:
+        return max(self.model.heads)
+
+
+def _load_file(path: Path, heads) -> nn.Module:
+    try:
+        return load(path)
+    except ValueError:
+        if heads is None:
+            raise ValueError(f"cannot analyse '{path}': not a memtasks model file; for a network "
+                             "saved by the paper's code pass heads (e.g. --heads 2 3 4 5)") from None
+        return load_reference_checkpoint(path, heads)
+
+
+def load_stages(path: str | os.PathLike, heads=None) -> list[Stage]:
+    """The models to analyse: the last checkpoint of each largest N of a run, or one file."""
+    path = Path(path)
+    if path.is_file():
+        return [Stage(path.stem, None, _load_file(path, heads))]
+    files = sorted((path / "models").glob("epoch_*.pt"))
+    if not path.is_dir() or not files:
+        raise FileNotFoundError(f"no model to analyse at '{path}': expected a run directory "
+                                "with models/epoch_XXXX.pt or a model file")
+    last_by_N: dict[int, Stage] = {}
+    for file in files:
+        stage = Stage(file.stem, int(file.stem.split("_")[1]), load(file))
+        last_by_N[stage.N] = stage  # files are in epoch order: the last one of each N stays
+    return sorted(last_by_N.values(), key=lambda s: s.N)
+
+
+def output_dir(path: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
+    """``out_dir`` if given, else ``RUN_DIR/analysis`` or ``<folder>/analysis/<file name>``."""
+    path = Path(path)
+    if out_dir is not None:
+        return Path(out_dir)
+    return path / "analysis" if path.is_dir() else path.parent / "analysis" / path.stem
+
+
+def _run_task(path: Path) -> str:
+    """The task a run trained on (its checkpoint's config), "parity" when unknown."""
+    try:
+        config = safe_load(path / "checkpoint.pt").get("config", {})
+    except (FileNotFoundError, ValueError, AttributeError):
+        return "parity"
+    return config.get("task") or "parity"
+
+
+def _finite(values: np.ndarray) -> list[float | None]:
+    """A JSON-safe list: NaN becomes null."""
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+
+
+def _stats(values: np.ndarray) -> tuple[float | None, float | None]:
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return (float(finite.mean()), float(finite.std())) if finite.size else (None, None)
+
+
+def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
+                heads=None, task: str | None = None, steps: int = 10_000, trials: int = 4,
+                burn_in: int = 500, max_lag: int = 200, fit_lag: int = 30,
+                ablate_k: int | None = None, epsilons=(0.0, 0.01, 0.05, 0.1, 0.2, 0.5),
+                draws: int = 3, accuracy_steps: int = 1000, warmup: int = 100, repeats: int = 10,
+                seed: int = 0, progress: bool = True, tensorboard: bool = False) -> dict:
+    """Analyse a run directory or a model file; write PNG figures and ``analysis.json``.
+
+    Args:
+        path: a run directory (``models/epoch_XXXX.pt``) or one model file.
+        out_dir: where to write (default: ``RUN_DIR/analysis`` or ``<folder>/analysis/<name>``).
+        heads: the N of each head of a paper checkpoint (only for such a file).
+        task: "parity" or "dms" for the accuracy tests (default: the run's task, else parity).
+        steps, trials, burn_in: the recording of activity (see :func:`record`).
+        max_lag, fit_lag: autocorrelation lags and the lags fitted (see :func:`fit_timescales`).
+        ablate_k: neurons silenced per group (default: a tenth of them).
+        epsilons, draws: the perturbation grid and perturbations per ε.
+        accuracy_steps, warmup, repeats: the accuracy test (see :func:`accuracy`).
+        seed: seeds every random draw.
+        progress: show a tqdm progress bar.
+        tensorboard: also write the figures as images to TensorBoard event files in the output
+            folder (``tensorboard --logdir RUN_DIR/analysis``).
+
+    Returns:
+        the numbers written to ``analysis.json``.
+    """
+    for name, value, minimum in (("steps", steps, 1), ("trials", trials, 1), ("burn_in", burn_in, 0),
+                                 ("max_lag", max_lag, 1), ("draws", draws, 1), ("repeats", repeats, 1),
+                                 ("accuracy_steps", accuracy_steps, 1), ("warmup", warmup, 0)):
+        check_int(value, name, minimum)  # fail before any work is done
+    if max_lag >= steps:
+        raise ValueError(f"max_lag={max_lag!r} is not accepted: expected max_lag < steps = {steps}")
+    path = Path(path)
+    stages = load_stages(path, heads)
+    task = task or (_run_task(path) if path.is_dir() else "parity")
+    out = output_dir(path, out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    final = stages[-1]
+    leaky = hasattr(final.model, "taus")
+    bar = tqdm(total=len(stages) + 3, desc="analyze", disable=not progress)
+    results: dict = {"source": str(path), "task": task, "stages": [],
+                     "settings": {"steps": steps, "trials": trials, "burn_in": burn_in,
+                                  "max_lag": max_lag, "fit_lag": fit_lag, "seed": seed}}
+    for stage in stages:
+        bar.set_postfix_str(f"timescales {stage.name}")
+        act = record(stage.model, steps=steps, trials=trials, burn_in=burn_in, seed=seed)
+        ac = autocorrelation(act, max_lag)
+        fit = fit_timescales(ac, fit_lag)
+        tau = trained_timescales(stage.model)
+        (tau_mean, tau_std), (net_mean, net_std) = _stats(tau), _stats(fit.tau)
+        results["stages"].append({
+            "name": stage.name, "epoch": stage.epoch, "N": stage.N, "heads": list(stage.model.heads),
+            "tau_mean": tau_mean, "tau_std": tau_std, "tau_net_mean": net_mean,
+            "tau_net_std": net_std, "fraction_double": float(np.mean(fit.model == 2)),
+            "fraction_unfitted": float(np.mean(fit.model == 0)),
+            "dimensionality_90": dimensionality(act, 0.9)})
+        bar.update()
+    figures.plot_autocorrelations(ac, fit, out / "autocorrelations.png",
+                                  population=population_autocorrelation(act, max_lag))
+    figures.plot_timescale_histograms(tau, fit.tau, out / "timescales_hist.png")
+    figures.plot_timescales_vs_N(results["stages"], out / "timescales_vs_N.png")
+    results["final"] = {"name": final.name, "N": final.N, "tau": _finite(tau),
+                        "tau_net": _finite(fit.tau), "model": fit.model.tolist()}
+    bar.update()
+
+    bar.set_postfix_str("ablation")
+    scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed}
+    baseline = accuracy(final.model, task, final.N, **scoring)
+    k = max(1, len(tau) // 10) if ablate_k is None else ablate_k
+    ablation = {how: accuracy(ablate(final.model, select_neurons(tau, k, how, seed)), task,
+                              final.N, **scoring) for how in SELECTIONS}
+    bars = {"intact": baseline, **{f"{k} {GROUPS[how]}": acc for how, acc in ablation.items()}}
+    figures.plot_ablation(bars, float(baseline.mean()), out / "ablation.png", N=final.N)
+    results["ablation"] = {"N": final.N, "k": k, "baseline": _finite(baseline),
+                           **{how: _finite(acc) for how, acc in ablation.items()}}
+    bar.update()
+
+    bar.set_postfix_str("perturbation")
+    sweeps = [perturbation_sweep(final.model, epsilons, target, task, final.N, draws=draws,
+                                 **scoring) for target in (("weights", "tau") if leaky else ("weights",))]
+    figures.plot_perturbation(sweeps, out / "perturbation.png")
+    results["perturbation"] = {s.target: {"epsilons": _finite(s.epsilons), "baseline": s.baseline,
+                                          "accuracy": [_finite(row) for row in s.accuracy],
+                                          "relative": [_finite(row) for row in s.relative]}
+                               for s in sweeps}
+    bar.update()
+    bar.close()
+    (out / RESULTS).write_text(json.dumps(results, indent=1, allow_nan=False))
+    if tensorboard:
+        _log_figures(out)
+    return results
+
+
+def _log_figures(out: Path) -> None:
+    """Every PNG in ``out`` as a TensorBoard image tagged ``analysis/<name>``."""
+    from matplotlib.image import imread
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(out)) as writer:
+        for png in sorted(out.glob("*.png")):
+            writer.add_image(f"analysis/{png.stem}", imread(png)[..., :3], dataformats="HWC")
+
+
+def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``memtasks analyze`` (see :func:`analyze_run`)."""
+    parser.add_argument("path", type=Path, metavar="RUN_DIR",
+                        help="a training run directory (models/epoch_XXXX.pt) or one model file")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="output folder (default: RUN_DIR/analysis)")
+    parser.add_argument("--heads", type=int, nargs="+", default=None, metavar="N",
+                        help="the N of each head of a paper checkpoint, e.g. --heads 2 3 4 5")
+    parser.add_argument("--task", choices=("parity", "dms"), default=None,
+                        help="task of the accuracy tests (default: the run's, else parity)")
+    parser.add_argument("--steps", type=int, default=10_000,
+                        help="recorded steps per trial (default: %(default)s)")
+    parser.add_argument("--trials", type=int, default=4, help="recorded trials (default: %(default)s)")
+    parser.add_argument("--fit-lag", type=int, default=30,
+                        help="largest lag of the exponential fits (default: %(default)s)")
+    parser.add_argument("--ablate-k", type=int, default=None, metavar="K",
+                        help="neurons silenced per group (default: a tenth of them)")
+    parser.add_argument("--epsilons", type=float, nargs="+",
+                        default=[0.0, 0.01, 0.05, 0.1, 0.2, 0.5], metavar="EPS",
+                        help="perturbation sizes (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=10,
+                        help="streams per accuracy test (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="also log the figures to TensorBoard in the output folder")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """Run :func:`analyze_run` from parsed ``memtasks analyze`` arguments; print where it wrote."""
+    results = analyze_run(args.path, args.out, heads=args.heads, task=args.task, steps=args.steps,
+                          trials=args.trials, fit_lag=args.fit_lag, ablate_k=args.ablate_k,
+                          epsilons=args.epsilons, repeats=args.repeats, seed=args.seed,
+                          progress=not args.no_progress, tensorboard=args.tensorboard)
+    def show(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    for stage in results["stages"]:
+        print(f"{stage['name']}: N={stage['N']}  tau {show(stage['tau_mean'])} ± "
+              f"{show(stage['tau_std'])}  tau_net {show(stage['tau_net_mean'])} ± "
+              f"{show(stage['tau_net_std'])}")
+    print(f"figures and {RESULTS} written to {output_dir(args.path, args.out)}")
+    return 0
