@@ -42,8 +42,23 @@ def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> None:
         raise
 
 
+def check_plain(obj: Any, where: str = "state") -> None:
+    """Raise TypeError naming the first entry that ``torch.load(weights_only=True)`` would refuse."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            check_plain(key, f"{where} key")
+            check_plain(value, f"{where}[{key!r}]")
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            check_plain(value, f"{where}[{i}]")
+    elif not (obj is None or type(obj) in (bool, int, float, str) or isinstance(obj, torch.Tensor)):
+        raise TypeError(f"{where} is a {type(obj).__name__}; a run checkpoint holds only tensors, "
+                        f"numbers, strings, lists and dicts")
+
+
 def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
     """Write a run state (tensors, numbers, strings, lists, dicts only) atomically."""
+    check_plain(state)
     write_atomic(path, lambda tmp: torch.save({"format": FORMAT, "version": VERSION, **state}, tmp))
 
 
@@ -67,7 +82,8 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad files; one clear message for all
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [repr(exc)]
+        reason = next((line for line in lines if "WeightsUnpickler error" in line), lines[0])
         raise ValueError(f"{path} is not a readable memtasks run checkpoint ({reason})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a memtasks run checkpoint")

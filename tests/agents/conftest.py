@@ -109,6 +109,11 @@ class FakeMultiHead:
 def make_env():
     """``make_env(N, labels)`` → a parity env; ``make_env(N, curriculum=True)`` → under MultiHead."""
     def make(N=(2,), labels="final", curriculum=False):
-        env = FakeParity(tuple(np.atleast_1d(N)), labels)
+        env = FakeParity(tuple(int(n) for n in np.atleast_1d(N)), labels)
         return FakeMultiHead(env) if curriculum else env
     return make
+
+
+@pytest.fixture
+def user_model_class():
+    return UserGRU
