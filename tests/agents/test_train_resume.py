@@ -76,15 +76,12 @@ def test_bad_checkpoint_files_are_refused_clearly(fresh, tmp_path, content):
 
 
 def test_hostile_pickle_never_runs(tmp_path):
-    import pickle
-
     class Boom:
         def __reduce__(self):
             return (open, (str(tmp_path / "pwned"), "w"))
 
     path = tmp_path / "checkpoint.pt"
-    torch.save({"format": runstate.FORMAT, "version": runstate.VERSION, "x": Boom()}, path,
-               pickle_protocol=pickle.HIGHEST_PROTOCOL)
+    torch.save({"format": runstate.FORMAT, "version": runstate.VERSION, "x": Boom()}, path)
     with pytest.raises(ValueError, match="checkpoint.pt"):
         runstate.load_state(path)
     assert not (tmp_path / "pwned").exists()
