@@ -91,3 +91,18 @@ class Monitor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def summary_table(history: Any) -> str:
+    """A plain-text table of a run (an :class:`agents.train.History`): one line per epoch."""
+    lines = [f"{'epoch':>5}  {'heads':>9}  {'acc@N_max':>9}  {'solved N':>8}  {'loss':>7}  "
+             f"{'tau mean':>8}  {'tau std':>7}  {'seconds':>7}"]
+    for record, solved in zip(history.records, history.solved_N):
+        heads = f"{min(record.heads)}..{max(record.heads)}" if len(record.heads) > 1 \
+            else str(record.heads[0])
+        tau = ("-", "-") if record.tau_mean is None \
+            else (f"{record.tau_mean:.3f}", f"{record.tau_std:.3f}")
+        lines.append(f"{record.epoch:>5}  {heads:>9}  {record.accuracy[max(record.heads)]:>9.3f}  "
+                     f"{solved:>8}  {record.loss:>7.4f}  {tau[0]:>8}  {tau[1]:>7}  "
+                     f"{record.seconds:>7.1f}")
+    return "\n".join(lines)

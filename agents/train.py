@@ -396,9 +396,9 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
     if threshold is None:
         threshold = getattr(env, "threshold", THRESHOLD)
     if (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
-            or not 0 <= threshold < 1):
+            or not 0 <= threshold <= 1):
         raise ValueError(f"threshold={threshold!r} is not accepted: expected None or a float "
-                         f"in [0, 1)")
+                         f"in [0, 1]")
     factory = optimizer if optimizer is not None else (lambda params: paper_optimizer(params, lr))
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
     if checkpoint is not None and checkpoint.exists() and not resume:

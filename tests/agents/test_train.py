@@ -156,7 +156,7 @@ def test_curriculum_finished_stops(user_gru, make_env):
 
 
 class PoisonedGRU(torch.nn.Module):
-    """Wraps a model; from the ``after``-th forward call on, its states are NaN."""
+    """Wraps a model; from its ``after``-th forward with gradients on, its states are NaN."""
 
     def __init__(self, inner, after):
         super().__init__()
@@ -168,15 +168,14 @@ class PoisonedGRU(torch.nn.Module):
         return self.inner.heads
 
     def forward(self, inputs):
-        self.calls += 1
+        self.calls += torch.is_grad_enabled()
         states = self.inner(inputs)
         return states * float("nan") if self.calls >= self.after else states
 
 
 def test_nan_loss_stops_naming_epoch_and_step_and_keeps_last_checkpoint(user_gru, make_env,
                                                                         tmp_path):
-    # epoch 1 = 3 training + 2 evaluation forwards; the 8th forward is step 3 of epoch 2
-    model = PoisonedGRU(user_gru, after=3 + 2 + 3)
+    model = PoisonedGRU(user_gru, after=3 + 3)  # epoch 1 trains 3 steps: step 3 of epoch 2
     with pytest.raises(NonFiniteLossError, match=r"nan at epoch 2, step 3.*checkpoint\.pt") as err:
         train(model, make_env(2), checkpoint_dir=tmp_path, **dict(SMALL, epochs=4))
     assert (err.value.epoch, err.value.step) == (2, 3)
