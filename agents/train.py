@@ -224,6 +224,80 @@ def _make_dir(path: Path, name: str) -> None:
         raise ValueError(f"{name}={str(path)!r} is not writable: {exc.strerror or exc}") from None
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """The validated arguments of :func:`train` (model, env and optimizer factory aside)."""
+
+    epochs: int
+    steps_per_epoch: int
+    eval_steps: int
+    batch_size: int
+    seed: int
+    logdir: Path | None
+    checkpoint_dir: Path | None
+    resume: bool
+    device: torch.device
+    target_N: int | None
+    time_budget: float | None
+    progress: bool
+    lr: float
+    grad_clip: float | None
+    threshold: float
+
+    @classmethod
+    def check(cls, model: Any, env: Any, *, optimizer: Any, **args: Any) -> _Settings:
+        """Raise TypeError/ValueError naming the first bad argument; nothing is written before."""
+        _check_model(model)
+        _check_env(env)
+        for name in ("epochs", "steps_per_epoch", "eval_steps", "batch_size"):
+            args[name] = _check_int(args[name], name, 1)
+        args["seed"] = _check_int(args["seed"], "seed", 0)
+        for name in ("logdir", "checkpoint_dir"):
+            args[name] = _check_dir(args[name], name)
+        for name in ("resume", "progress"):
+            if not isinstance(args[name], bool):
+                raise TypeError(f"{name}={args[name]!r} is not accepted: expected True or False")
+        if args["resume"] and args["checkpoint_dir"] is None:
+            raise ValueError("resume=True needs checkpoint_dir: the directory of the run to "
+                             "continue")
+        args["device"] = _check_device(args["device"])
+        if optimizer is not None and not callable(optimizer):
+            raise TypeError(f"optimizer={optimizer!r} is not accepted: expected None or a "
+                            f"callable params -> torch.optim.Optimizer")
+        if args["target_N"] is not None:
+            args["target_N"] = _check_int(args["target_N"], "target_N", 1)
+        args["time_budget"] = _check_positive(args["time_budget"], "time_budget", optional=True)
+        args["lr"] = _check_positive(args["lr"], "lr")
+        args["grad_clip"] = _check_positive(args["grad_clip"], "grad_clip", optional=True)
+        threshold = args["threshold"]
+        if threshold is None:
+            threshold = getattr(env, "threshold", THRESHOLD)
+        if (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
+                or not 0 <= threshold <= 1):
+            raise ValueError(f"threshold={threshold!r} is not accepted: expected None or a "
+                             f"float in [0, 1]")
+        args["threshold"] = float(threshold)
+        checkpoint_dir = args["checkpoint_dir"]
+        if (checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
+                and not args["resume"]):
+            raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} already holds a run; pass "
+                             f"resume=True to continue it or choose another directory")
+        return cls(**args)
+
+    def make_dirs(self) -> None:
+        """Create the log and checkpoint directories, or say clearly why they cannot be."""
+        for path, name in ((self.logdir, "logdir"), (self.checkpoint_dir, "checkpoint_dir")):
+            if path is not None:
+                _make_dir(path, name)
+        if self.checkpoint_dir is not None:
+            (self.checkpoint_dir / runstate.MODELS).mkdir(exist_ok=True)
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as JSON-friendly values, for the config text and the checkpoint."""
+        return {k: v if v is None or isinstance(v, (bool, int, float)) else str(v)
+                for k, v in dataclasses.asdict(self).items()}
+
+
 def _sync_optimizer(optimizer: torch.optim.Optimizer, model: nn.Module,
                     factory: OptimizerFactory) -> torch.optim.Optimizer:
     """Rebuild the optimizer if the model's parameters changed, carrying over surviving state.
@@ -248,10 +322,11 @@ def _param_names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str
 
 
 def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
-                 rng: np.random.Generator, epoch: int, steps: int, batch_size: int,
-                 grad_clip: float | None, device: torch.device, monitor: Monitor,
+                 rng: np.random.Generator, epoch: int, run: _Settings, monitor: Monitor,
                  checkpoint: Path | None) -> float:
-    """Train ``steps`` batches; return the mean loss. Losses stay on the device between checks."""
+    """Train one epoch; return the mean loss. Losses stay on the device between checks."""
+    steps, batch_size, grad_clip, device = (run.steps_per_epoch, run.batch_size, run.grad_clip,
+                                            run.device)
     losses = torch.empty(steps, device=device)
     params = [p for group in optimizer.param_groups for p in group["params"]]
     checked = 0
@@ -370,82 +445,48 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
     """
-    _check_model(model)
-    _check_env(env)
-    epochs = _check_int(epochs, "epochs", 1)
-    steps_per_epoch = _check_int(steps_per_epoch, "steps_per_epoch", 1)
-    eval_steps = _check_int(eval_steps, "eval_steps", 1)
-    batch_size = _check_int(batch_size, "batch_size", 1)
-    seed = _check_int(seed, "seed", 0)
-    logdir = _check_dir(logdir, "logdir")
-    checkpoint_dir = _check_dir(checkpoint_dir, "checkpoint_dir")
-    if not isinstance(resume, bool):
-        raise TypeError(f"resume={resume!r} is not accepted: expected True or False")
-    if resume and checkpoint_dir is None:
-        raise ValueError("resume=True needs checkpoint_dir: the directory of the run to continue")
-    device = _check_device(device)
-    if optimizer is not None and not callable(optimizer):
-        raise TypeError(f"optimizer={optimizer!r} is not accepted: expected None or a callable "
-                        f"params -> torch.optim.Optimizer")
-    target_N = None if target_N is None else _check_int(target_N, "target_N", 1)
-    time_budget = _check_positive(time_budget, "time_budget", optional=True)
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress={progress!r} is not accepted: expected True or False")
-    lr = _check_positive(lr, "lr")
-    grad_clip = _check_positive(grad_clip, "grad_clip", optional=True)
-    if threshold is None:
-        threshold = getattr(env, "threshold", THRESHOLD)
-    if (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
-            or not 0 <= threshold <= 1):
-        raise ValueError(f"threshold={threshold!r} is not accepted: expected None or a float "
-                         f"in [0, 1]")
-    factory = optimizer if optimizer is not None else (lambda params: paper_optimizer(params, lr))
+    run = _Settings.check(model, env, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                          eval_steps=eval_steps, batch_size=batch_size, seed=seed, logdir=logdir,
+                          checkpoint_dir=checkpoint_dir, resume=resume, device=device,
+                          optimizer=optimizer, target_N=target_N, time_budget=time_budget,
+                          progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold)
+    factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
+    checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
-    if checkpoint is not None and checkpoint.exists() and not resume:
-        raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} already holds a run; pass "
-                         f"resume=True to continue it or choose another directory")
-    for path, name in ((logdir, "logdir"), (checkpoint_dir, "checkpoint_dir")):
-        if path is not None:
-            _make_dir(path, name)
-    if checkpoint_dir is not None:
-        (checkpoint_dir / runstate.MODELS).mkdir(exist_ok=True)
+    run.make_dirs()
 
     curriculum = hasattr(env, "update")
-    rng = np.random.default_rng(seed)
-    if resume and checkpoint.exists():
+    rng = np.random.default_rng(run.seed)
+    if run.resume and checkpoint.exists():
         opt, history = _resume(checkpoint, model, env, factory, rng, device)
         if history.stop_reason in ("target_N", "finished"):
             return history
         history.stop_reason = None
     else:
-        torch.manual_seed(seed)
-        random.seed(seed)
+        torch.manual_seed(run.seed)
+        random.seed(run.seed)
         model.set_heads(_heads(env))
         model.to(device)
         opt = factory(list(model.parameters()))
-        history = History(threshold=float(threshold))
-    config = {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "eval_steps": eval_steps,
-              "batch_size": batch_size, "seed": seed, "lr": lr, "grad_clip": grad_clip,
-              "threshold": float(threshold), "target_N": target_N, "time_budget": time_budget,
-              "device": str(device), "optimizer": "paper SGD" if optimizer is None else "custom",
+        history = History(threshold=threshold)
+    config = {**run.describe(), "optimizer": "paper SGD" if optimizer is None else "custom",
               **_describe(model, env)}
 
     started = time.perf_counter()
-    with Monitor(logdir, config, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                 start_epoch=len(history), progress=progress) as monitor:
-        for epoch in range(len(history) + 1, epochs + 1):
+    with Monitor(run.logdir, config, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
+                 start_epoch=len(history), progress=run.progress) as monitor:
+        for epoch in range(len(history) + 1, run.epochs + 1):
             tic = time.perf_counter()
             model.train()
-            loss = _train_epoch(model, env, opt, rng, epoch, steps_per_epoch, batch_size,
-                                grad_clip, device, monitor, checkpoint)
+            loss = _train_epoch(model, env, opt, rng, epoch, run, monitor, checkpoint)
             train_seconds = time.perf_counter() - tic
             model.eval()
-            accuracy = _evaluate(model, env, rng, eval_steps, batch_size, device)
+            accuracy = _evaluate(model, env, rng, run.eval_steps, run.batch_size, device)
             taus = timescales(model)
             record = EpochRecord(
                 epoch=epoch, heads=_heads(env), loss=loss, accuracy=accuracy,
                 seconds=time.perf_counter() - tic,
-                samples_per_second=steps_per_epoch * batch_size / train_seconds,
+                samples_per_second=run.steps_per_epoch * run.batch_size / train_seconds,
                 tau_mean=None if taus is None else taus.mean().item(),
                 tau_std=None if taus is None else taus.std(unbiased=False).item())
             history.records.append(record)
@@ -461,13 +502,13 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
                 opt = _sync_optimizer(opt, model, factory)
 
             elapsed = time.perf_counter() - started
-            if target_N is not None and solved_N(accuracy, threshold) >= target_N:
+            if run.target_N is not None and solved_N(accuracy, threshold) >= run.target_N:
                 history.stop_reason = "target_N"
             elif curriculum and getattr(env, "finished", False):
                 history.stop_reason = "finished"
-            elif epoch == epochs:
+            elif epoch == run.epochs:
                 history.stop_reason = "epochs"
-            elif time_budget is not None and elapsed + record.seconds > time_budget:
+            elif run.time_budget is not None and elapsed + record.seconds > run.time_budget:
                 history.stop_reason = "time_budget"
             if checkpoint_dir is not None:
                 _save_run(checkpoint, model, env, opt, history, rng, device, config)
