@@ -56,6 +56,13 @@ def check_plain(obj: Any, where: str = "state") -> None:
                         f"numbers, strings, lists and dicts")
 
 
+def remove_stale_temps(directory: str | os.PathLike) -> None:
+    """Delete temporary files that a run killed mid-write left behind in ``directory``."""
+    for name in (CHECKPOINT, HISTORY):
+        for tmp in Path(directory).glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
     """Write a run state (tensors, numbers, strings, lists, dicts only) atomically."""
     check_plain(state)

@@ -291,6 +291,7 @@ class _Settings:
                 _make_dir(path, name)
         if self.checkpoint_dir is not None:
             (self.checkpoint_dir / runstate.MODELS).mkdir(exist_ok=True)
+            runstate.remove_stale_temps(self.checkpoint_dir)
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-friendly values, for the config text and the checkpoint."""
@@ -406,7 +407,9 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
         raise ValueError(f"{path} holds optimizer state for other parameters than the model's")
     optimizer.load_state_dict(state["optimizer"])
     runstate.restore_rng(state["rng"], rng, device)
-    return optimizer, History.from_dict(state["history"])
+    history = History.from_dict(state["history"])
+    runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)  # if killed before it
+    return optimizer, history
 
 
 def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 600,
@@ -459,7 +462,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
     rng = np.random.default_rng(run.seed)
     if run.resume and checkpoint.exists():
         opt, history = _resume(checkpoint, model, env, factory, rng, device)
-        if history.stop_reason in ("target_N", "finished"):
+        if history.stop_reason in ("target_N", "finished") or len(history) >= run.epochs:
             return history
         history.stop_reason = None
     else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from agents import runstate
-from agents.train import train
+from agents.train import History, train
 
 RUN = dict(steps_per_epoch=4, eval_steps=2, batch_size=8, seed=3, progress=False, threshold=0.98)
 
@@ -93,3 +95,15 @@ def test_checkpoint_of_another_model_is_refused(fresh, tmp_path):
     other, env = fresh(0, hidden_size=5)
     with pytest.raises(ValueError, match="different model"):
         train(other, env, epochs=2, checkpoint_dir=tmp_path, resume=True, **RUN)
+
+
+def test_resume_repairs_what_a_kill_mid_write_leaves(fresh, tmp_path):
+    model, env = fresh(0)
+    train(model, env, epochs=2, checkpoint_dir=tmp_path, **RUN)
+    (tmp_path / "history.json").write_text("{}")  # killed after checkpoint.pt, before history.json
+    stale = tmp_path / ".checkpoint.pt.abc123.tmp"  # killed while writing checkpoint.pt
+    stale.write_bytes(b"half")
+    model, env = fresh(0)
+    history = train(model, env, epochs=2, checkpoint_dir=tmp_path, resume=True, **RUN)
+    assert len(history) == 2 and not stale.exists()
+    assert History.from_dict(json.loads((tmp_path / "history.json").read_text())) == history
