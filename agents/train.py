@@ -24,7 +24,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents import runstate
+from agents.checkpoint import KINDS, save
 from agents.monitor import Monitor, timescales
+from agents.protocol import check_model
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -182,17 +184,6 @@ def _check_device(device: Any) -> torch.device:
     return device
 
 
-def _check_model(model: Any) -> None:
-    try:
-        from agents.protocol import check_model
-    except ImportError:  # TEMP until agents.protocol lands
-        missing = [n for n in ("heads", "set_heads", "forward", "readout") if not hasattr(model, n)]
-        if not isinstance(model, nn.Module) or missing:
-            raise TypeError(f"model lacks {missing}") from None
-        return
-    check_model(model)
-
-
 def _check_env(env: Any) -> None:
     unwrapped = getattr(env, "unwrapped", None)
     missing = [name for name in ("heads", "set_heads", "sample_batch")
@@ -247,7 +238,7 @@ class _Settings:
     @classmethod
     def check(cls, model: Any, env: Any, *, optimizer: Any, **args: Any) -> _Settings:
         """Raise TypeError/ValueError naming the first bad argument; nothing is written before."""
-        _check_model(model)
+        check_model(model)
         _check_env(env)
         for name in ("epochs", "steps_per_epoch", "eval_steps", "batch_size"):
             args[name] = _check_int(args[name], name, 1)
@@ -521,12 +512,9 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
 
 
 def _save_model(model: nn.Module, path: Path) -> None:
-    """The model alone (kind, sizes, heads, weights) with ``agents.save``, for analysis."""
-    if not callable(getattr(model, "config", None)):
-        return  # a user's model that agents.save cannot describe; checkpoint.pt still holds it
-    from agents.checkpoint import save
-
-    runstate.write_atomic(path, lambda tmp: save(model, tmp))
+    """The model alone with ``agents.save`` (atomic), for analysis; a user's model has no kind."""
+    if isinstance(model, tuple(KINDS.values())):
+        save(model, path)
 
 
 def _save_run(path: Path, model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,

@@ -3,7 +3,7 @@
 The network starts with one head (N = 2). Each time every head is solved (accuracy > 98%), the
 curriculum adds a head for the next N and keeps the others. Defaults finish within 5 minutes on
 2 CPU cores; watch it live with the ``tensorboard --logdir`` line it prints. The defaults are sized
-for a CPU (128 units, batches of 64, learning rate 0.2); the paper trained 500 units with batches
+for a CPU (128 units, batches of 64, learning rate 0.1); the paper trained 500 units with batches
 of 256 at learning rate 0.05 (``agents.train``'s defaults).
 
     python examples/multi_head.py                 # the demo
@@ -29,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--hidden", type=int, default=128, help="hidden units (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=64, help="sequences per batch (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=0.2, help="learning rate of SGD, Nesterov momentum 0.1 "
+    p.add_argument("--lr", type=float, default=0.1, help="learning rate of SGD, Nesterov momentum 0.1 "
                    "(default: %(default)s)")
     p.add_argument("--steps", type=int, default=100, help="training batches per epoch (default: %(default)s)")
     p.add_argument("--eval-steps", type=int, default=10, help="evaluation batches per epoch (default: %(default)s)")

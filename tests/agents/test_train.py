@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import curricula
 from agents import runstate
 from agents.train import (EpochRecord, History, NonFiniteLossError, count_correct,
                           sequence_loss, solved_N, train)
@@ -115,24 +116,11 @@ def test_new_heads_reach_the_optimizer_and_survivors_keep_momentum(user_gru, mak
 
 
 def test_dropped_heads_leave_the_optimizer(user_gru, make_env):
-    class Slide:  # drops the smallest N and adds one above the largest, every epoch
-        def __init__(self, env):
-            self.env = env
-
-        @property
-        def unwrapped(self):
-            return self.env
-
-        def update(self, acc):
-            self.env.set_heads(tuple(n + 1 for n in self.env.heads))
-            return True
-
-        def state_dict(self):
-            return {}
-
-    built = []
+    env = curricula.Sliding(make_env((2, 3)), forget=1)
+    env.threshold = -1.0  # every epoch counts as solved: (2, 3) → (3, 4) → (4, 5)
     old_head = user_gru.readouts["2"].weight if "2" in user_gru.readouts else None
-    train(user_gru, Slide(make_env((2, 3))),
+    built = []
+    train(user_gru, env, threshold=0.98,
           optimizer=lambda params: built.append(torch.optim.SGD(params, lr=0.1)) or built[-1],
           **SMALL)
     assert user_gru.heads == (4, 5)
@@ -149,9 +137,9 @@ def test_target_N_and_time_budget_stop_early(user_gru, make_env):
 
 
 def test_curriculum_finished_stops(user_gru, make_env):
-    env = make_env(2, curriculum=True)
-    env.finished = True
-    history = train(user_gru, env, **dict(SMALL, epochs=5))
+    env = curricula.Fixed(make_env(2))
+    env.threshold = -1.0  # solved at once; Fixed has no next stage, so it is finished
+    history = train(user_gru, env, threshold=0.98, **dict(SMALL, epochs=5))
     assert len(history) == 1 and history.stop_reason == "finished"
 
 
