@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--epochs", type=int, default=200, help="at most this many epochs each (default: %(default)s)")
     p.add_argument("--steps", type=int, default=100, help="training batches per epoch (default: %(default)s)")
     p.add_argument("--eval-steps", type=int, default=10, help="evaluation batches per epoch (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=128, help="sequences per batch (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=64, help="sequences per batch (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=0.1, help="learning rate of SGD, Nesterov momentum 0.1 "
+                   "(default: %(default)s; the paper's is 0.05 with batches of 256)")
     p.add_argument("--time-budget", type=float, default=135.0,
                    help="seconds of training per curriculum (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of both runs (default: %(default)s)")
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                                 eval_steps=args.eval_steps, batch_size=args.batch_size,
                                 seed=args.seed, logdir=args.out / name,
                                 checkpoint_dir=args.out / name, time_budget=args.time_budget,
-                                progress=not args.no_progress)
+                                progress=not args.no_progress, lr=args.lr)
     png = args.out / "n_reached.png"
     plot(histories, png)
     print(f"\n{'curriculum':<12} {'epochs':>6} {'largest N solved':>16}")
