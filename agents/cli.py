@@ -1,0 +1,180 @@
+"""The ``memtasks`` command line. ``memtasks train …`` trains one network and writes a run directory.
+
+Every command has ``--help``; a bad flag or value prints one line naming it and exits with code 2.
+A command is a pair (add its arguments to a subparser, run it on the parsed namespace) in
+``COMMANDS``; later commands (analyze, sweep, summarize, reproduce) register the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
+CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}
+MODELS = ("leaky", "gru", "lstm")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``memtasks train: error: <what> (see --help)``, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}")
+        return value
+    return parse
+
+
+def _float_above(minimum: float, inclusive: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value >= minimum if inclusive else value > minimum) or value == float("inf"):
+            raise argparse.ArgumentTypeError(
+                f"expected a number {'>=' if inclusive else '>'} {minimum}, got {text!r}")
+        return value
+    return parse
+
+
+def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    task = p.add_argument_group("task and curriculum")
+    task.add_argument("--task", choices=list(TASK_IDS), default="parity",
+                      help="memory task: N-parity or N-delayed-match-to-sample (default: %(default)s)")
+    task.add_argument("--curriculum", choices=list(CURRICULA), default="multi",
+                      help="single: one head, N -> N+1 when solved; multi: add head N+1 and keep "
+                           "the others; sliding: drop the smallest N, add one above; none: the "
+                           "starting heads throughout (default: %(default)s)")
+    task.add_argument("--heads", type=_int_at_least(1), nargs="+", default=[2], metavar="N",
+                      help="starting head set, e.g. --heads 2 3 4 for a sliding window of three "
+                           "(default: 2)")
+    task.add_argument("--max-n", type=_int_at_least(1), default=None, metavar="N",
+                      help="the curriculum never goes beyond this N (default: no cap)")
+    task.add_argument("--threshold", type=_float_above(0.0), default=0.98,
+                      help="accuracy above which a stage counts as solved (default: %(default)s)")
+    task.add_argument("--labels", choices=("final", "every_step"), default="final",
+                      help="a label at the last step only, or at every step whose window is "
+                           "complete (default: %(default)s)")
+
+    model = p.add_argument_group("model")
+    model.add_argument("--model", choices=MODELS, default="leaky",
+                       help="leaky: the paper's leaky RNN with a timescale per neuron; gru; lstm "
+                            "(default: %(default)s)")
+    model.add_argument("--hidden", type=_int_at_least(1), default=500, metavar="H",
+                       help="number of hidden units (default: %(default)s, the paper's)")
+    taus = model.add_mutually_exclusive_group()
+    taus.add_argument("--tau", type=_float_above(1.0, inclusive=True), default=None, metavar="T",
+                      help="leaky only: start every trainable tau at T (default: 1 + U(0, 1))")
+    taus.add_argument("--fixed-tau", type=_float_above(1.0, inclusive=True), default=None,
+                      metavar="T", help="leaky only: fix every tau at T; tau is not trained")
+
+    run = p.add_argument_group("training")
+    run.add_argument("--epochs", type=_int_at_least(1), default=50, metavar="E",
+                     help="epochs of the whole run, resumed or not (default: %(default)s)")
+    run.add_argument("--steps-per-epoch", type=_int_at_least(1), default=600, metavar="S",
+                     help="training batches per epoch (default: %(default)s)")
+    run.add_argument("--eval-steps", type=_int_at_least(1), default=50, metavar="S",
+                     help="evaluation batches per epoch (default: %(default)s)")
+    run.add_argument("--batch-size", type=_int_at_least(1), default=256, metavar="B",
+                     help="sequences per batch (default: %(default)s)")
+    run.add_argument("--lr", type=_float_above(0.0), default=0.05,
+                     help="learning rate of SGD with Nesterov momentum 0.1 (default: %(default)s)")
+    run.add_argument("--seed", type=_int_at_least(0), default=0,
+                     help="seed of every random draw (default: %(default)s)")
+    run.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                     help="where to train (default: %(default)s)")
+    run.add_argument("--target-n", type=_int_at_least(1), default=None, metavar="N",
+                     help="stop once a head with N >= this is solved")
+    run.add_argument("--time-budget", type=_float_above(0.0), default=None, metavar="SECONDS",
+                     help="stop before an epoch that would end after this many seconds")
+
+    out = p.add_argument_group("output")
+    out.add_argument("--logdir", type=Path, default=None, metavar="DIR",
+                     help="run directory: TensorBoard events, checkpoint.pt, history.json, "
+                          "models/ (default: runs/<task>-<curriculum>-<model><hidden>-seed<seed>)")
+    out.add_argument("--resume", action="store_true",
+                     help="continue the run in --logdir from its last checkpoint")
+    out.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    import gymnasium as gym
+
+    import curricula
+    import memtasks  # noqa: F401  (registers the envs)
+    from agents import GRU, LSTM, LeakyRNN
+    from agents.monitor import summary_table
+    from agents.train import train
+
+    if args.model != "leaky" and (args.tau is not None or args.fixed_tau is not None):
+        raise ValueError(f"--tau and --fixed-tau apply to --model leaky only, not {args.model!r}")
+    logdir = args.logdir or Path("runs") / (f"{args.task}-{args.curriculum}-{args.model}"
+                                            f"{args.hidden}-seed{args.seed}")
+    env = gym.make(TASK_IDS[args.task], N=args.heads, labels=args.labels)
+    env = getattr(curricula, CURRICULA[args.curriculum])(env, threshold=args.threshold,
+                                                         max_N=args.max_n)
+    if args.model == "leaky":
+        fixed = args.fixed_tau is not None
+        model = LeakyRNN(args.hidden, env.unwrapped.heads, train_tau=not fixed,
+                         tau=args.fixed_tau if fixed else args.tau)
+    else:
+        model = {"gru": GRU, "lstm": LSTM}[args.model](args.hidden, env.unwrapped.heads)
+    history = train(model, env, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+                    eval_steps=args.eval_steps, batch_size=args.batch_size, seed=args.seed,
+                    logdir=logdir, checkpoint_dir=logdir, resume=args.resume, device=args.device,
+                    target_N=args.target_n, time_budget=args.time_budget,
+                    progress=not args.no_progress, lr=args.lr, threshold=args.threshold)
+    print(summary_table(history))
+    print(f"stopped: {history.stop_reason}; largest N solved: {max(history.solved_N, default=0)}")
+    print(f"run directory: {logdir}\nwatch it: tensorboard --logdir {logdir}")
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                          Callable[[argparse.Namespace], int]]] = {
+    "train": ("train one network on a memory task under a curriculum",
+              _add_train_arguments, _run_train),
+}
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="memtasks", description="Train and study recurrent networks on memory "
+                                                 "tasks (N-parity, N-DMS) with curricula.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (help_text, add_arguments, run) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_arguments(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a ``memtasks`` command; bad input ends with one line on stderr and exit code 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except FloatingPointError as exc:  # training diverged: not a usage error
+        print(f"memtasks {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"memtasks {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,535 @@
+"""The supervised training loop: memory-task batches, a curriculum's schedule, the paper's optimizer.
+
+Each epoch trains ``steps_per_epoch`` batches, evaluates accuracy per head, lets a curriculum
+change the head set, gives the model (and the optimizer) the new heads, logs and checkpoints.
+Read :func:`train` top to bottom; the helpers above it each do one step of that story.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from agents import runstate
+from agents.checkpoint import KINDS, save
+from agents.monitor import Monitor, timescales
+from agents.protocol import check_model
+
+LR = 0.05
+MOMENTUM = 0.1
+GRAD_CLIP = 2.0
+THRESHOLD = 0.98
+NAN_CHECK_EVERY = 25  # training steps between checks for a non-finite loss (one sync each)
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+
+
+@dataclass
+class EpochRecord:
+    """What one epoch did: the heads trained, mean loss, accuracy per head, timings and τ."""
+
+    epoch: int
+    heads: tuple[int, ...]
+    loss: float
+    accuracy: dict[int, float]
+    seconds: float
+    samples_per_second: float
+    tau_mean: float | None = None
+    tau_std: float | None = None
+
+
+@dataclass
+class History:
+    """Per-epoch records of a run; ``stop_reason`` says why it ended (None while running).
+
+    ``stop_reason`` is one of ``"epochs"``, ``"target_N"``, ``"time_budget"``, ``"finished"``
+    (the curriculum has nothing left to teach). JSON round trip: ``to_dict`` / ``from_dict``.
+    """
+
+    records: list[EpochRecord] = field(default_factory=list)
+    threshold: float = THRESHOLD
+    stop_reason: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def loss(self) -> list[float]:
+        return [r.loss for r in self.records]
+
+    @property
+    def accuracy(self) -> list[dict[int, float]]:
+        return [r.accuracy for r in self.records]
+
+    @property
+    def heads(self) -> list[tuple[int, ...]]:
+        return [r.heads for r in self.records]
+
+    @property
+    def seconds(self) -> list[float]:
+        return [r.seconds for r in self.records]
+
+    @property
+    def solved_N(self) -> list[int]:
+        """Per epoch, the largest N whose accuracy exceeded ``threshold`` (0 if none)."""
+        return [solved_N(r.accuracy, self.threshold) for r in self.records]
+
+    def to_dict(self) -> dict[str, Any]:
+        records = [dict(dataclasses.asdict(r), heads=list(r.heads),
+                        accuracy={str(n): a for n, a in r.accuracy.items()}) for r in self.records]
+        return {"records": records, "threshold": self.threshold, "stop_reason": self.stop_reason}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> History:
+        records = [EpochRecord(**dict(r, heads=tuple(r["heads"]),
+                                      accuracy={int(n): a for n, a in r["accuracy"].items()}))
+                   for r in data["records"]]
+        return cls(records, data["threshold"], data["stop_reason"])
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite: training stopped; the last good checkpoint is kept."""
+
+    def __init__(self, epoch: int, step: int, value: float, checkpoint: Path | None):
+        self.epoch, self.step, self.value = epoch, step, value
+        kept = (f"; the last good checkpoint is kept at {checkpoint}" if checkpoint is not None
+                and checkpoint.exists() else "")
+        super().__init__(f"training stopped: the loss became {value} at epoch {epoch}, "
+                         f"step {step}{kept} (lower the learning rate or clip gradients harder)")
+
+
+def paper_optimizer(params: Iterable[nn.Parameter], lr: float = LR) -> torch.optim.Optimizer:
+    """The paper's optimizer: SGD with Nesterov momentum 0.1."""
+    return torch.optim.SGD(params, lr=lr, momentum=MOMENTUM, nesterov=True)
+
+
+def solved_N(accuracy: Mapping[int, float], threshold: float = THRESHOLD) -> int:
+    """The largest N whose accuracy exceeds ``threshold``, 0 if none does."""
+    return max((n for n, a in accuracy.items() if a > threshold), default=0)
+
+
+def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy summed over heads, each averaged over its labelled (step, batch) entries.
+
+    ``logits`` (L, B, H, 2), ``targets`` (L, B, H) with −1 where a head has no label.
+    """
+    per_entry = F.cross_entropy(logits.reshape(-1, 2), targets.reshape(-1), ignore_index=-1,
+                                reduction="none").view(targets.shape)
+    labelled = (targets >= 0).sum(dim=(0, 1)).clamp_min(1)
+    return (per_entry.sum(dim=(0, 1)) / labelled).sum()
+
+
+def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per head: how many labelled entries were predicted right, and how many were labelled."""
+    labelled = targets >= 0
+    correct = (logits.argmax(-1) == targets) & labelled
+    return correct.sum(dim=(0, 1)), labelled.sum(dim=(0, 1))
+
+
+def _forward(model: nn.Module, batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits at the labelled steps of a memtasks Batch, and its targets, on ``device``."""
+    inputs, targets = batch.to_torch(device)
+    steps = torch.from_numpy(np.asarray(batch.steps)).to(device)
+    states = model(inputs)
+    return model.readout(states[steps]), targets
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name}={value!r} is not accepted: expected an int >= {minimum}")
+    if value < minimum:
+        raise ValueError(f"{name}={value!r} is not accepted: expected an int >= {minimum}")
+    return int(value)
+
+
+def _check_positive(value: Any, name: str, optional: bool = False) -> float | None:
+    expected = f"{'None or ' if optional else ''}a finite number > 0"
+    if value is None and optional:
+        return None
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}={value!r} is not accepted: expected {expected}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name}={value!r} is not accepted: expected {expected}")
+    return float(value)
+
+
+def _check_device(device: Any) -> torch.device:
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device={device!r} is not accepted: expected 'cpu', 'cuda' or 'cuda:<i>'")
+    try:
+        device = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device={device!r} is not accepted: expected 'cpu', 'cuda' or "
+                         f"'cuda:<i>'") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={str(device)!r} is not available: torch sees no CUDA GPU")
+        device = torch.device("cuda", device.index if device.index is not None
+                              else torch.cuda.current_device())
+    elif device.type != "cpu":
+        raise ValueError(f"device={str(device)!r} is not accepted: expected 'cpu' or 'cuda'")
+    return device
+
+
+def _check_env(env: Any) -> None:
+    unwrapped = getattr(env, "unwrapped", None)
+    missing = [name for name in ("heads", "set_heads", "sample_batch")
+               if not hasattr(unwrapped, name)]
+    if missing:
+        raise TypeError(f"env={env!r} is not accepted: env.unwrapped lacks {', '.join(missing)}; "
+                        f"expected a memtasks env (e.g. gymnasium.make('memtasks/Parity-v0')), "
+                        f"possibly inside a curriculum wrapper")
+
+
+def _check_dir(path: Any, name: str) -> Path | None:
+    if path is None:
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name}={path!r} is not accepted: expected None or a directory path")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a directory")
+    return path
+
+
+def _make_dir(path: Path, name: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".memtasks-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"{name}={str(path)!r} is not writable: {exc.strerror or exc}") from None
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The validated arguments of :func:`train` (model, env and optimizer factory aside)."""
+
+    epochs: int
+    steps_per_epoch: int
+    eval_steps: int
+    batch_size: int
+    seed: int
+    logdir: Path | None
+    checkpoint_dir: Path | None
+    resume: bool
+    device: torch.device
+    target_N: int | None
+    time_budget: float | None
+    progress: bool
+    lr: float
+    grad_clip: float | None
+    threshold: float
+
+    @classmethod
+    def check(cls, model: Any, env: Any, *, optimizer: Any, **args: Any) -> _Settings:
+        """Raise TypeError/ValueError naming the first bad argument; nothing is written before."""
+        check_model(model)
+        _check_env(env)
+        for name in ("epochs", "steps_per_epoch", "eval_steps", "batch_size"):
+            args[name] = _check_int(args[name], name, 1)
+        args["seed"] = _check_int(args["seed"], "seed", 0)
+        for name in ("logdir", "checkpoint_dir"):
+            args[name] = _check_dir(args[name], name)
+        for name in ("resume", "progress"):
+            if not isinstance(args[name], bool):
+                raise TypeError(f"{name}={args[name]!r} is not accepted: expected True or False")
+        if args["resume"] and args["checkpoint_dir"] is None:
+            raise ValueError("resume=True needs checkpoint_dir: the directory of the run to "
+                             "continue")
+        args["device"] = _check_device(args["device"])
+        if optimizer is not None and not callable(optimizer):
+            raise TypeError(f"optimizer={optimizer!r} is not accepted: expected None or a "
+                            f"callable params -> torch.optim.Optimizer")
+        if args["target_N"] is not None:
+            args["target_N"] = _check_int(args["target_N"], "target_N", 1)
+        args["time_budget"] = _check_positive(args["time_budget"], "time_budget", optional=True)
+        args["lr"] = _check_positive(args["lr"], "lr")
+        args["grad_clip"] = _check_positive(args["grad_clip"], "grad_clip", optional=True)
+        threshold = args["threshold"]
+        if threshold is None:
+            threshold = getattr(env, "threshold", THRESHOLD)
+        if (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
+                or not 0 <= threshold <= 1):
+            raise ValueError(f"threshold={threshold!r} is not accepted: expected None or a "
+                             f"float in [0, 1]")
+        args["threshold"] = float(threshold)
+        checkpoint_dir = args["checkpoint_dir"]
+        if (checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
+                and not args["resume"]):
+            raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} already holds a run; pass "
+                             f"resume=True to continue it or choose another directory")
+        return cls(**args)
+
+    def make_dirs(self) -> None:
+        """Create the log and checkpoint directories, or say clearly why they cannot be."""
+        for path, name in ((self.logdir, "logdir"), (self.checkpoint_dir, "checkpoint_dir")):
+            if path is not None:
+                _make_dir(path, name)
+        if self.checkpoint_dir is not None:
+            (self.checkpoint_dir / runstate.MODELS).mkdir(exist_ok=True)
+            runstate.remove_stale_temps(self.checkpoint_dir)
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as JSON-friendly values, for the config text and the checkpoint."""
+        return {k: v if v is None or isinstance(v, (bool, int, float)) else str(v)
+                for k, v in dataclasses.asdict(self).items()}
+
+
+def _sync_optimizer(optimizer: torch.optim.Optimizer, model: nn.Module,
+                    factory: OptimizerFactory) -> torch.optim.Optimizer:
+    """Rebuild the optimizer if the model's parameters changed, carrying over surviving state.
+
+    Curricula add heads (new parameters the optimizer has never seen) and Sliding drops some
+    (which must stop being updated); momentum of the parameters that stay is kept.
+    """
+    params = list(model.parameters())
+    current = [p for group in optimizer.param_groups for p in group["params"]]
+    if len(params) == len(current) and all(a is b for a, b in zip(params, current)):
+        return optimizer
+    rebuilt = factory(params)
+    for p in params:
+        if p in optimizer.state:
+            rebuilt.state[p] = optimizer.state[p]
+    return rebuilt
+
+
+def _param_names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str]:
+    names = {p: n for n, p in model.named_parameters()}
+    return [names[p] for group in optimizer.param_groups for p in group["params"]]
+
+
+def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
+                 rng: np.random.Generator, epoch: int, run: _Settings, monitor: Monitor,
+                 checkpoint: Path | None) -> float:
+    """Train one epoch; return the mean loss. Losses stay on the device between checks."""
+    steps, batch_size, grad_clip, device = (run.steps_per_epoch, run.batch_size, run.grad_clip,
+                                            run.device)
+    losses = torch.empty(steps, device=device)
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    checked = 0
+    for step in range(steps):
+        logits, targets = _forward(model, env.unwrapped.sample_batch(batch_size, rng), device)
+        loss = sequence_loss(logits, targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip is not None:
+            nn.utils.clip_grad_norm_(params, grad_clip)
+        optimizer.step()
+        losses[step] = loss.detach()
+        monitor.step()
+        if step + 1 - checked == NAN_CHECK_EVERY or step + 1 == steps:
+            window = losses[checked:step + 1]
+            bad = (~torch.isfinite(window)).nonzero()
+            if len(bad):
+                first = int(bad[0])
+                raise NonFiniteLossError(epoch, checked + first + 1, float(window[first]), checkpoint)
+            checked = step + 1
+    return float(losses.mean())
+
+
+@torch.no_grad()
+def _evaluate(model: nn.Module, env: Any, rng: np.random.Generator, steps: int, batch_size: int,
+              device: torch.device) -> dict[int, float]:
+    """Accuracy per head over ``steps`` fresh batches; counts stay on the device until the end."""
+    heads = _heads(env)
+    correct = torch.zeros(len(heads), dtype=torch.int64, device=device)
+    labelled = torch.zeros_like(correct)
+    for _ in range(steps):
+        right, total = count_correct(*_forward(model, env.unwrapped.sample_batch(batch_size, rng),
+                                               device))
+        correct += right
+        labelled += total
+    accuracy = (correct.double() / labelled.clamp_min(1).double()).tolist()
+    return dict(zip(heads, accuracy))
+
+
+def _heads(env: Any) -> tuple[int, ...]:
+    return tuple(int(n) for n in env.unwrapped.heads)
+
+
+def _describe(model: nn.Module, env: Any) -> dict[str, Any]:
+    """What was trained on what, for the config text and the checkpoint."""
+    unwrapped = env.unwrapped
+    return {
+        "model": type(model).__name__,
+        "model_config": model.config() if callable(getattr(model, "config", None)) else None,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "env": type(unwrapped).__name__,
+        "task": getattr(unwrapped, "task", None),
+        "labels": getattr(unwrapped, "labels", None),
+        "curriculum": type(env).__name__ if hasattr(env, "update") else None,
+    }
+
+
+def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
+            rng: np.random.Generator, device: torch.device
+            ) -> tuple[torch.optim.Optimizer, History]:
+    """Load ``checkpoint.pt`` into model, env/curriculum, a new optimizer and the random states."""
+    state = runstate.load_state(path)
+    if hasattr(env, "load_state_dict") and state["curriculum"] is not None:
+        env.load_state_dict(state["curriculum"])
+    heads = tuple(state["heads"])
+    if _heads(env) != heads:
+        env.unwrapped.set_heads(heads)
+    model.set_heads(heads)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise ValueError(f"{path} holds a different model than the one passed to train "
+                         f"({str(exc).splitlines()[0]})") from None
+    model.to(device)
+    optimizer = factory(list(model.parameters()))
+    if _param_names(model, optimizer) != state["param_names"]:
+        raise ValueError(f"{path} holds optimizer state for other parameters than the model's")
+    optimizer.load_state_dict(state["optimizer"])
+    runstate.restore_rng(state["rng"], rng, device)
+    history = History.from_dict(state["history"])
+    runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)  # if killed before it
+    return optimizer, history
+
+
+def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 600,
+          eval_steps: int = 50, batch_size: int = 256, seed: int = 0,
+          logdir: str | os.PathLike | None = None,
+          checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
+          device: str | torch.device = "cpu", optimizer: OptimizerFactory | None = None,
+          target_N: int | None = None, time_budget: float | None = None, progress: bool = True,
+          *, lr: float = LR, grad_clip: float | None = GRAD_CLIP,
+          threshold: float | None = None) -> History:
+    """Train ``model`` on ``env`` (a memtasks env, or a curriculum wrapping one); return the History.
+
+    Args:
+        model: any module of the model protocol (``heads``, ``set_heads``, ``forward``, ``readout``).
+        env: batches come from ``env.unwrapped.sample_batch``; if ``env`` has ``update`` (a
+            curriculum) it is told the accuracy per head after every epoch.
+        epochs: epochs of the whole run (a resumed run continues up to this number).
+        steps_per_epoch, eval_steps, batch_size: training batches, evaluation batches, batch size.
+        seed: seeds torch, Python and the numpy Generator that draws every batch.
+        logdir: TensorBoard event files go here (None: no TensorBoard).
+        checkpoint_dir: ``checkpoint.pt``, ``history.json`` and ``models/epoch_XXXX.pt`` go here,
+            every epoch (None: nothing is saved).
+        resume: continue from ``checkpoint_dir/checkpoint.pt`` if it exists (else start afresh).
+        device: ``"cpu"`` or ``"cuda"``.
+        optimizer: a factory ``params -> torch.optim.Optimizer``; default SGD, Nesterov momentum
+            0.1, learning rate ``lr``. It is called again when the heads change.
+        target_N: stop once a head with N ≥ ``target_N`` has accuracy above ``threshold``.
+        time_budget: seconds for this call; no epoch starts that would, judged by the last
+            epoch's duration, end past it.
+        progress: show a tqdm progress bar.
+        lr: learning rate of the default optimizer.
+        grad_clip: maximal gradient norm (None: no clipping).
+        threshold: accuracy that counts as solved for ``target_N`` and ``History.solved_N``;
+            None takes the curriculum's ``threshold`` (else 0.98).
+
+    Raises:
+        NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
+    """
+    run = _Settings.check(model, env, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                          eval_steps=eval_steps, batch_size=batch_size, seed=seed, logdir=logdir,
+                          checkpoint_dir=checkpoint_dir, resume=resume, device=device,
+                          optimizer=optimizer, target_N=target_N, time_budget=time_budget,
+                          progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold)
+    factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
+    checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
+    checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
+    run.make_dirs()
+
+    curriculum = hasattr(env, "update")
+    rng = np.random.default_rng(run.seed)
+    if run.resume and checkpoint.exists():
+        opt, history = _resume(checkpoint, model, env, factory, rng, device)
+        if history.stop_reason in ("target_N", "finished") or len(history) >= run.epochs:
+            return history
+        history.stop_reason = None
+    else:
+        torch.manual_seed(run.seed)
+        random.seed(run.seed)
+        model.set_heads(_heads(env))
+        model.to(device)
+        opt = factory(list(model.parameters()))
+        history = History(threshold=threshold)
+    config = {**run.describe(), "optimizer": "paper SGD" if optimizer is None else "custom",
+              **_describe(model, env)}
+
+    started = time.perf_counter()
+    with Monitor(run.logdir, config, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
+                 start_epoch=len(history), progress=run.progress) as monitor:
+        for epoch in range(len(history) + 1, run.epochs + 1):
+            tic = time.perf_counter()
+            model.train()
+            loss = _train_epoch(model, env, opt, rng, epoch, run, monitor, checkpoint)
+            train_seconds = time.perf_counter() - tic
+            model.eval()
+            accuracy = _evaluate(model, env, rng, run.eval_steps, run.batch_size, device)
+            taus = timescales(model)
+            record = EpochRecord(
+                epoch=epoch, heads=_heads(env), loss=loss, accuracy=accuracy,
+                seconds=time.perf_counter() - tic,
+                samples_per_second=run.steps_per_epoch * run.batch_size / train_seconds,
+                tau_mean=None if taus is None else taus.mean().item(),
+                tau_std=None if taus is None else taus.std(unbiased=False).item())
+            history.records.append(record)
+            monitor.epoch(record, taus)
+            if checkpoint_dir is not None:
+                _save_model(model, checkpoint_dir / runstate.MODELS / f"epoch_{epoch:04d}.pt")
+
+            if curriculum:
+                env.update(accuracy)
+            if _heads(env) != tuple(model.heads):
+                model.set_heads(_heads(env))
+                model.to(device)
+                opt = _sync_optimizer(opt, model, factory)
+
+            elapsed = time.perf_counter() - started
+            if run.target_N is not None and solved_N(accuracy, threshold) >= run.target_N:
+                history.stop_reason = "target_N"
+            elif curriculum and getattr(env, "finished", False):
+                history.stop_reason = "finished"
+            elif epoch == run.epochs:
+                history.stop_reason = "epochs"
+            elif run.time_budget is not None and elapsed + record.seconds > run.time_budget:
+                history.stop_reason = "time_budget"
+            if checkpoint_dir is not None:
+                _save_run(checkpoint, model, env, opt, history, rng, device, config)
+            if history.stop_reason is not None:
+                break
+    return history
+
+
+def _save_model(model: nn.Module, path: Path) -> None:
+    """The model alone with ``agents.save`` (atomic), for analysis; a user's model has no kind."""
+    if isinstance(model, tuple(KINDS.values())):
+        save(model, path)
+
+
+def _save_run(path: Path, model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
+              history: History, rng: np.random.Generator, device: torch.device,
+              config: dict[str, Any]) -> None:
+    """Write ``checkpoint.pt`` and ``history.json`` (the state ready for the next epoch)."""
+    runstate.save_state({
+        "epoch": len(history),
+        "heads": list(_heads(env)),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "param_names": _param_names(model, optimizer),
+        "curriculum": env.state_dict() if hasattr(env, "update") else None,
+        "history": history.to_dict(),
+        "rng": runstate.capture_rng(rng, device),
+        "config": config,
+    }, path)
+    runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)
