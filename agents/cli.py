@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from agents.analysis.report import add_analyze_arguments, run_analyze
+
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}
 MODELS = ("leaky", "gru", "lstm")
@@ -146,6 +148,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {
     "train": ("train one network on a memory task under a curriculum",
               _add_train_arguments, _run_train),
+    "analyze": ("analyse a training run or a model file: timescales, ablation, perturbation",
+                add_analyze_arguments, run_analyze),
 }
 
 
