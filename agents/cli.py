@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agents.analysis.report import add_analyze_arguments, run_analyze
+from agents.summarize import add_summarize_arguments, run_summarize
+from agents.sweep_cli import add_sweep_arguments, run_sweep_command
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}
@@ -150,6 +152,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
               _add_train_arguments, _run_train),
     "analyze": ("analyse a training run or a model file: timescales, ablation, perturbation",
                 add_analyze_arguments, run_analyze),
+    "sweep": ("train a grid of runs (tasks x curricula x models x tau x seeds x flags) locally "
+              "or on SLURM", add_sweep_arguments, run_sweep_command),
+    "summarize": ("tabulate and plot a sweep: N reached, epochs to reach N, final tau",
+                  add_summarize_arguments, run_summarize),
 }
 
 

@@ -1,0 +1,158 @@
+"""``memtasks sweep``: a grid of training runs from flags or a TOML/JSON file, on SLURM or locally.
+
+A grid file holds the same names as the flags, e.g.::
+
+    task = ["parity", "dms"]
+    curriculum = ["single", "multi"]
+    tau = ["trained", 1.0]
+    seeds = [0, 1, 2]
+    [set]
+    hidden = 64
+    epochs = [5, 10]        # a list is an axis of the grid
+
+Flags given on the command line win over the file. ``memtasks sweep SWEEP_DIR`` with no grid
+re-submits the grid recorded in ``SWEEP_DIR/sweep.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from agents.sweep import EXECUTORS, ExecutorConfig, Grid, read_sweep_file, run_sweep
+
+GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
+
+
+def _tau(text: str) -> str | float:
+    if text == "trained":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 1.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected 'trained' or a fixed τ >= 1, got {text!r}")
+    return value
+
+
+def _setting(text: str) -> tuple[str, list[Any]]:
+    key, sep, values = text.partition("=")
+    if not sep or not key or not values:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE[,VALUE...], got {text!r}")
+    return key.replace("-", "_"), [v.split() if " " in v.strip() else v.strip()
+                                   for v in values.split(",")]
+
+
+def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``memtasks sweep``."""
+    from agents.cli import CURRICULA, MODELS, TASK_IDS, _float_above, _int_at_least
+
+    p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
+                   help="runs go to SWEEP_DIR/<condition>/seed_<s>/, the grid to sweep.json")
+    grid = p.add_argument_group("grid (each flag takes several values; the grid is their product)")
+    grid.add_argument("--config", type=Path, default=None, metavar="FILE",
+                      help="a TOML or JSON grid file with keys task, curriculum, model, tau, "
+                           "seeds and a table 'set'; flags given here win over it")
+    grid.add_argument("--task", nargs="+", choices=list(TASK_IDS), default=None,
+                      help="tasks (default: parity)")
+    grid.add_argument("--curriculum", nargs="+", choices=list(CURRICULA), default=None,
+                      help="curricula (default: multi)")
+    grid.add_argument("--model", nargs="+", choices=MODELS, default=None,
+                      help="models (default: leaky)")
+    grid.add_argument("--tau", nargs="+", type=_tau, default=None, metavar="TAU",
+                      help="'trained' or a fixed τ >= 1 (leaky only), e.g. --tau trained 1 2 "
+                           "(default: trained)")
+    grid.add_argument("--seeds", nargs="+", type=_int_at_least(0), default=None, metavar="S",
+                      help="seeds (default: 0)")
+    grid.add_argument("--set", type=_setting, action="append", default=None, metavar="KEY=VALUE",
+                      help="any other train flag, e.g. --set hidden=64 --set epochs=5; "
+                           "comma-separated values are an axis (--set hidden=32,64); spaces "
+                           "separate a flag's own values (--set 'heads=2 3')")
+
+    ex = p.add_argument_group("executor")
+    ex.add_argument("--executor", choices=EXECUTORS, default="local",
+                    help="local: subprocesses on this machine; slurm: a SLURM job array "
+                         "(default: %(default)s)")
+    ex.add_argument("--jobs", type=_int_at_least(1), default=None, metavar="J",
+                    help="runs at a time (local default: 1; slurm: array parallelism, default "
+                         "no limit)")
+    ex.add_argument("--time", type=_int_at_least(1), default=24 * 60, metavar="MINUTES",
+                    help="time limit per job; slurm jobs past it are requeued and resume "
+                         "(default: %(default)s)")
+    ex.add_argument("--cpus", type=_int_at_least(1), default=None, metavar="C",
+                    help="CPUs per job (local: torch threads per job)")
+    ex.add_argument("--gpus", type=_int_at_least(0), default=None, metavar="G",
+                    help="GPUs per job (default: 1 with --set device=cuda, else 0)")
+    ex.add_argument("--mem", type=_int_at_least(1), default=None, metavar="GB",
+                    help="slurm: memory per job in GB")
+    ex.add_argument("--partition", default=None, help="slurm: the partition")
+    ex.add_argument("--poll", type=_float_above(0.0), default=5.0, metavar="SECONDS",
+                    help="seconds between looks at the jobs (default: %(default)s)")
+    ex.add_argument("--no-wait", action="store_true",
+                    help="submit and return without waiting (slurm)")
+    ex.add_argument("--dry-run", action="store_true",
+                    help="print the runs and whether each is done, partial or new; run nothing")
+    ex.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _load_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(f"--config {path}: no such file")
+    try:
+        data = (json.loads(path.read_text()) if path.suffix == ".json"
+                else tomllib.loads(path.read_text()))
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"--config {path}: not valid {path.suffix[1:] or 'TOML'} "
+                         f"({str(exc).splitlines()[0]})") from None
+    unknown = set(data) - set(GRID_KEYS)
+    if unknown:
+        raise ValueError(f"--config {path}: unknown key {sorted(unknown)[0]!r}; expected "
+                         f"{', '.join(GRID_KEYS)}")
+    return data
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def grid_from_args(args: argparse.Namespace) -> Grid | None:
+    """The grid the flags and ``--config`` describe; None if they describe none."""
+    file = _load_config(args.config) if args.config else {}
+    given = {k: getattr(args, k) for k in GRID_KEYS if getattr(args, k) is not None}
+    if not file and not given:
+        return None
+    options = {k.replace("-", "_"): v for k, v in file.get("set", {}).items()}
+    options.update({key: values if len(values) > 1 else values[0]
+                    for key, values in given.pop("set", [])})
+    axes = {k: _as_list(given.get(k, file.get(k))) for k in GRID_KEYS[:5]
+            if given.get(k, file.get(k)) is not None}
+    if "tau" in axes:
+        axes["tau"] = [v if v == "trained" else _tau(str(v)) for v in axes["tau"]]
+    return Grid(**axes, options=options)
+
+
+def run_sweep_command(args: argparse.Namespace) -> int:
+    """Run ``memtasks sweep``; exit code 1 if any run failed."""
+    grid = grid_from_args(args)
+    specs = grid.specs() if grid is not None else read_sweep_file(args.sweep_dir)
+    if args.dry_run:
+        from agents.sweep import run_status
+
+        for spec in specs:
+            print(f"{run_status(spec, args.sweep_dir):>7}  {spec.run_dir(args.sweep_dir)}")
+        return 0
+    cuda = any(spec.settings().device == "cuda" for spec in specs)
+    config = ExecutorConfig(kind=args.executor, jobs=args.jobs, time=args.time, cpus=args.cpus,
+                            gpus=args.gpus if args.gpus is not None else int(cuda),
+                            mem_gb=args.mem, partition=args.partition)
+    result = run_sweep(specs, args.sweep_dir, config, poll=args.poll, wait=not args.no_wait,
+                       progress=not args.no_progress)
+    print(f"sweep {args.sweep_dir}: {len(result.finished)} finished, {len(result.skipped)} "
+          f"skipped (already done), {len(result.failed)} failed")
+    for spec, log in result.failed:
+        print(f"  failed: {spec.run_dir(args.sweep_dir)}  log: {log}")
+    return 0 if result.ok else 1

@@ -1,0 +1,173 @@
+"""``memtasks sweep``: the grid, the executors' parameters, a real local sweep that resumes and fails loudly."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from agents import sweep_cli
+from agents.cli import main
+from agents.sweep import (ExecutorConfig, Grid, RunSpec, SweepResult, make_executor, run_status,
+                          run_sweep)
+
+TINY = {"hidden": 4, "epochs": 2, "steps_per_epoch": 2, "eval_steps": 1, "batch_size": 4}
+
+
+def cli(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err.strip().splitlines()
+
+
+def test_grid_is_the_product_and_names_what_varies():
+    specs = Grid(task=["parity", "dms"], curriculum=["single", "multi"], model=["leaky", "gru"],
+                 tau=["trained", 2.0], seeds=[0, 1], options={"hidden": [8, 16], "epochs": 3}).specs()
+    # leaky: 2 tau settings, gru: trained only -> 3 model/tau pairs
+    assert len(specs) == 2 * 2 * 3 * 2 * 2
+    conditions = {s.condition for s in specs}
+    assert len(conditions) == len(specs) // 2
+    assert "dms-single-leaky-tau-fixed2-hidden16" in conditions
+    assert "parity-multi-gru-tau-trained-hidden8" in conditions
+    assert all("epochs" not in c for c in conditions)  # constant flags stay out of the names
+    spec = next(s for s in specs if s.condition == "dms-single-leaky-tau-fixed2-hidden16")
+    settings = spec.settings()
+    assert (settings.fixed_tau, settings.hidden, settings.epochs, settings.task) == (2.0, 16, 3, "dms")
+    assert spec.run_dir("S") == spec.run_dir("S").parent / f"seed_{spec.seed}"
+
+
+@pytest.mark.parametrize("grid, names", [
+    (Grid(options={"hidden": 0}), "--hidden"),
+    (Grid(options={"bogus": 1}), "--bogus"),
+    (Grid(options={"seed": 3}), "seed"),
+    (Grid(options={"logdir": "x"}), "logdir"),
+    (Grid(model=["lstm"], tau=[1.5]), "grid is empty"),
+])
+def test_bad_grids_are_refused_naming_the_problem(grid, names):
+    with pytest.raises(ValueError, match=names):
+        grid.specs()
+
+
+def test_grid_file_and_flags(tmp_path, capsys):
+    config = tmp_path / "grid.toml"
+    config.write_text('task = ["dms"]\ncurriculum = ["single", "multi"]\ntau = ["trained", 1]\n'
+                      'seeds = [3]\n[set]\nhidden = 8\nheads = [[2, 3]]\n')
+    parser = main.__globals__["build_parser"]()
+    args = parser.parse_args(["sweep", str(tmp_path / "S"), "--config", str(config),
+                              "--curriculum", "sliding", "--set", "epochs=4,5"])
+    specs = sweep_cli.grid_from_args(args).specs()
+    assert sorted({s.condition for s in specs}) == [
+        "dms-sliding-leaky-tau-fixed1-epochs4", "dms-sliding-leaky-tau-fixed1-epochs5",
+        "dms-sliding-leaky-tau-trained-epochs4", "dms-sliding-leaky-tau-trained-epochs5"]
+    settings = specs[0].settings()
+    assert (settings.heads, settings.hidden, settings.seed) == ([2, 3], 8, 3)
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["sweep"], "SWEEP_DIR"),
+    (["sweep", "S", "--task", "xor"], "--task"),
+    (["sweep", "S", "--tau", "0.5"], "--tau"),
+    (["sweep", "S", "--set", "hidden"], "--set"),
+    (["sweep", "S", "--set", "hidden=0"], "--hidden"),
+    (["sweep", "S", "--executor", "pbs"], "--executor"),
+    (["sweep", "S", "--jobs", "0"], "--jobs"),
+    (["sweep", "S", "--poll", "-1"], "--poll"),
+    (["sweep", "S", "--config", "missing.toml"], "--config"),
+    (["sweep", "S"], "sweep.json"),
+])
+def test_bad_flags_exit_2_with_one_line(argv, names, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(argv, capsys)
+    assert code == 2 and len(err) == 1, err
+    assert names in err[0] and "error" in err[0]
+
+
+def test_bad_config_file_is_one_line(tmp_path, capsys):
+    config = tmp_path / "grid.json"
+    config.write_text('{"tasks": ["parity"]}')
+    code, _, err = cli(["sweep", str(tmp_path / "S"), "--config", str(config)], capsys)
+    assert code == 2 and len(err) == 1 and "'tasks'" in err[0]
+
+
+def test_slurm_executor_gets_the_cluster_parameters(tmp_path, monkeypatch):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "srun").write_text("#!/bin/sh\nexit 1\n")  # submitit only checks that srun exists
+    (fake / "srun").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    config = ExecutorConfig("slurm", jobs=4, time=90, cpus=2, gpus=1, mem_gb=8, partition="gpu")
+    executor = make_executor(config, tmp_path / "logs" / "%j")
+    assert executor.cluster == "slurm"
+    assert executor._executor.parameters == {
+        "job_name": "memtasks-sweep", "time": 90, "gpus_per_node": 1, "cpus_per_task": 2,
+        "mem": "8GB", "partition": "gpu", "array_parallelism": 4}
+    script = executor._executor._make_submission_file_text("CMD", "UID")
+    assert "#SBATCH --partition=gpu" in script and "#SBATCH --time=90" in script
+
+
+def test_local_executor_parameters():
+    params = ExecutorConfig("local", jobs=3, cpus=1, partition="ignored").parameters()
+    assert params == {"name": "memtasks-sweep", "timeout_min": 24 * 60, "gpus_per_node": 0,
+                      "cpus_per_task": 1}
+    with pytest.raises(ValueError, match="executor='pbs'"):
+        ExecutorConfig("pbs").parameters()
+
+
+def _epochs(run_dir):
+    return [r["epoch"] for r in json.loads((run_dir / "history.json").read_text())["records"]]
+
+
+def test_local_sweep_resumes_skips_and_reports_failures(tmp_path, capsys):
+    """2 conditions x 2 seeds: one run interrupted after epoch 1, one already done, one fresh
+    pair; plus a run that fails in its job. Re-submitting then skips all finished runs."""
+    sweep_dir = tmp_path / "sweep"
+    specs = Grid(curriculum=["single", "multi"], seeds=[0, 1], options=TINY).specs()
+    interrupted, done = specs[0], specs[1]
+    short = RunSpec(**{**interrupted.to_dict(), "options": {**TINY, "epochs": 1}})
+    assert main(short.argv(interrupted.run_dir(sweep_dir))) == 0  # "killed" after epoch 1
+    assert main(done.argv(done.run_dir(sweep_dir))) == 0
+    capsys.readouterr()
+    first_epoch = json.loads((interrupted.run_dir(sweep_dir) / "history.json").read_text())
+    done_stamp = (done.run_dir(sweep_dir) / "checkpoint.pt").stat().st_mtime_ns
+    assert [run_status(s, sweep_dir) for s in specs] == ["partial", "done", "new", "new"]
+    broken = RunSpec(options={**TINY, "heads": [5], "max_n": 3}, label="broken")
+
+    messages = []
+    result = run_sweep(specs + [broken], sweep_dir, "local", jobs=2, poll=0.2, progress=False,
+                       log=messages.append)
+    assert result.skipped == [done]
+    assert sorted(s.condition + str(s.seed) for s in result.finished) == sorted(
+        s.condition + str(s.seed) for s in (specs[0], specs[2], specs[3]))
+    assert [spec for spec, _ in result.failed] == [broken] and not result.ok
+    log = result.failed[0][1]
+    assert log.is_file() and "max_N" in log.read_text()
+    assert "skipped" in messages[0]
+
+    for spec in specs:
+        assert _epochs(spec.run_dir(sweep_dir)) == [1, 2]
+    resumed = json.loads((interrupted.run_dir(sweep_dir) / "history.json").read_text())
+    assert resumed["records"][0] == first_epoch["records"][0]  # epoch 1 was not trained again
+    assert (done.run_dir(sweep_dir) / "checkpoint.pt").stat().st_mtime_ns == done_stamp
+    recorded = json.loads((sweep_dir / "sweep.json").read_text())
+    assert len(recorded["runs"]) == 5 and "broken" in recorded["conditions"]
+
+    # submitting again from sweep.json alone: finished runs skipped, the broken one fails again
+    code, out, _ = cli(["sweep", str(sweep_dir), "--poll", "0.2", "--no-progress"], capsys)
+    assert code == 1
+    assert "0 finished, 4 skipped (already done), 1 failed" in out
+    assert "broken/seed_0" in out and "log:" in out
+
+
+def test_cli_exit_code_follows_failures(tmp_path, capsys, monkeypatch):
+    def fake(specs, sweep_dir, config, **kwargs):
+        assert (config.kind, config.jobs, config.cpus, config.gpus) == ("local", 3, 1, 0)
+        return SweepResult(finished=specs)
+
+    monkeypatch.setattr(sweep_cli, "run_sweep", fake)
+    argv = ["sweep", str(tmp_path), "--seeds", "0", "1", "--jobs", "3", "--cpus", "1"]
+    code, out, _ = cli(argv, capsys)
+    assert code == 0 and "2 finished" in out
