@@ -29,6 +29,7 @@ from agents.analysis.dimensionality import dimensionality
 from agents.analysis.perturbation import perturbation_sweep
 from agents.analysis.timescales import fit_timescales, trained_timescales
 from agents.checkpoint import load, load_reference_checkpoint, safe_load
+from agents.train import _check_device
 
 RESULTS = "analysis.json"
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
@@ -106,7 +107,8 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
                 burn_in: int = 500, max_lag: int = 200, fit_lag: int = 30,
                 ablate_k: int | None = None, epsilons=(0.0, 0.01, 0.05, 0.1, 0.2, 0.5),
                 draws: int = 3, accuracy_steps: int = 1000, warmup: int = 100, repeats: int = 10,
-                seed: int = 0, progress: bool = True, tensorboard: bool = False) -> dict:
+                seed: int = 0, progress: bool = True, tensorboard: bool = False,
+                device: str = "cpu") -> dict:
     """Analyse a run directory or a model file; write PNG figures and ``analysis.json``.
 
     Args:
@@ -123,6 +125,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         progress: show a tqdm progress bar.
         tensorboard: also write the figures as images to TensorBoard event files in the output
             folder (``tensorboard --logdir RUN_DIR/analysis``).
+        device: ``"cpu"`` or ``"cuda"``: where the models run.
 
     Returns:
         the numbers written to ``analysis.json``.
@@ -133,8 +136,11 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         check_int(value, name, minimum)  # fail before any work is done
     if max_lag >= steps:
         raise ValueError(f"max_lag={max_lag!r} is not accepted: expected max_lag < steps = {steps}")
+    device = _check_device(device)
     path = Path(path)
     stages = load_stages(path, heads)
+    for stage in stages:
+        stage.model.to(device)
     task = task or (_run_task(path) if path.is_dir() else "parity")
     out = output_dir(path, out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -229,6 +235,8 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
     parser.add_argument("--tensorboard", action="store_true",
                         help="also log the figures to TensorBoard in the output folder")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where the models run (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -237,7 +245,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     results = analyze_run(args.path, args.out, heads=args.heads, task=args.task, steps=args.steps,
                           trials=args.trials, fit_lag=args.fit_lag, ablate_k=args.ablate_k,
                           epsilons=args.epsilons, repeats=args.repeats, seed=args.seed,
-                          progress=not args.no_progress, tensorboard=args.tensorboard)
+                          progress=not args.no_progress, tensorboard=args.tensorboard,
+                          device=args.device)
     def show(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.3f}"
 
