@@ -7,6 +7,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 from gymnasium import spaces
+from gymnasium.envs.registration import EnvSpec
 
 from curricula.checks import check_head_set, check_int
 
@@ -33,6 +34,12 @@ class PadActions(gymnasium.ActionWrapper, gymnasium.utils.RecordConstructorArgs)
         if self.size < len(env.unwrapped.heads):
             raise ValueError(f"size must be at least the number of heads {env.unwrapped.heads}, got {size!r}")
         self.action_space = spaces.MultiDiscrete([2] * self.size)
+
+    @property
+    def spec(self) -> EnvSpec | None:
+        """The spec of the env as it is now, never cached: a curriculum below may have changed the heads."""
+        self._cached_spec = None
+        return super().spec
 
     def action(self, action: Any) -> np.ndarray:
         """The env's action: the first ``len(heads)`` predictions of `action`."""

@@ -69,6 +69,8 @@ def test_pad_actions_forwards_one_prediction_per_current_head():
     env.reset(seed=1)
     env.env.update({2: 1.0})  # solved: the curriculum adds N=3
     assert env.unwrapped.heads == (2, 3)
+    clone = gym.make(env.spec)  # the spec names the current heads
+    assert clone.unwrapped.heads == (2, 3) and clone.action_space == env.action_space
     for _ in range(6):
         action = env.np_random.integers(0, 2, size=3)
         _, reward, _, _, info = env.step(action)
