@@ -1,9 +1,11 @@
 """Curricula: Gymnasium wrappers that change a memory task's set of heads as it is solved.
 
 They talk to the task only through ``env.unwrapped.heads`` and ``env.unwrapped.set_heads(Ns)``,
-and in RL mode through the step info's ``"labels"`` and ``"correct"``.
+and in RL mode through the step info's ``"labels"`` and ``"correct"``. `PadActions` keeps the
+action space fixed while the heads change, for RL libraries.
 """
 
+from curricula.actions import PadActions
 from curricula.base import Change, Curriculum, CurriculumMixin, VectorCurriculum, curriculum
 from curricula.schedules import Fixed, MultiHead, SingleHead, Sliding
 
@@ -13,6 +15,7 @@ __all__ = [
     "CurriculumMixin",
     "Fixed",
     "MultiHead",
+    "PadActions",
     "SingleHead",
     "Sliding",
     "VectorCurriculum",

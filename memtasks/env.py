@@ -13,6 +13,9 @@ from memtasks.batch import Batch, as_generator, draw_episodes, episode_labels, s
 from memtasks.tasks import TaskConfig, validate_heads
 
 
+CELL = 8  # pixels per bit in "rgb_array" renders
+
+
 def observation_space() -> spaces.Box:
     """The current bit, as float32 in [0, 1]."""
     return spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
@@ -81,7 +84,7 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
     labels: "final" (a label at the last step only) or "every_step" (wherever a window is complete).
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, task: str, N: Any = 2, seq_len: Any = None, p: float | None = None,
                  labels: str = "final", render_mode: str | None = None):
@@ -125,11 +128,19 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         terminated = self._t == len(self._bits)
         return self._observation(), float(reward), terminated, False, {"labels": labels, "correct": correct}
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
-        shown = "".join(map(str, self._bits[:self._t + 1])) if self._bits is not None else ""
-        return f"{self.task} N={list(self.heads)} t={self._t} bits={shown}"
+    def render(self) -> str | np.ndarray | None:
+        """"ansi": a line with the bits shown so far; "rgb_array": the episode's bits as a row of
+        `CELL`-pixel squares, white 1, black 0, grey where not shown yet (uint8, (CELL, CELL * T, 3))."""
+        bits = self._bits if self._bits is not None else np.zeros(0, dtype=np.uint8)
+        shown = bits[:self._t + 1]
+        if self.render_mode == "ansi":
+            return f"{self.task} N={list(self.heads)} t={self._t} bits={''.join(map(str, shown))}"
+        if self.render_mode == "rgb_array":
+            cells = np.full(len(bits), 128, dtype=np.uint8)
+            cells[:len(shown)] = shown * 255
+            image = np.repeat(np.repeat(cells[None, :], CELL, axis=0), CELL, axis=1)
+            return np.repeat(image[:, :, None], 3, axis=2)
+        return None
 
     def _observation(self) -> np.ndarray:
         if self._t >= len(self._bits):

@@ -137,3 +137,19 @@ def test_render_ansi():
     env = gym.make("memtasks/DMS-v0", N=2, seq_len=4, render_mode="ansi")
     env.reset(seed=0)
     assert env.render().startswith("dms N=[2] t=0 bits=")
+
+
+def test_render_rgb_array_draws_the_bits_shown():
+    env = gym.make("memtasks/Parity-v0", N=2, seq_len=5, render_mode="rgb_array")
+    check_env(env.unwrapped, skip_render_check=False)
+    obs, _ = env.reset(seed=3)
+    shown = [int(obs[0])]
+    for _ in range(2):
+        obs, *_ = env.step(np.zeros(1, dtype=np.int64))
+        shown.append(int(obs[0]))
+    image = env.render()
+    cell = memtasks.env.CELL
+    assert image.dtype == np.uint8 and image.shape == (cell, 5 * cell, 3)
+    centres = image[cell // 2, cell // 2::cell, 0]
+    np.testing.assert_array_equal(centres, [255 * b for b in shown] + [128, 128])
+    assert (image == image[:, :, :1]).all()  # grey levels

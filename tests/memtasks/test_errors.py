@@ -33,7 +33,7 @@ BAD_MAKE = [
     ("dms", dict(p=True), TypeError, "p", "True"),
     ("parity", dict(labels="all"), ValueError, "labels", "'all'"),
     ("parity", dict(labels=None), ValueError, "labels", "None"),
-    ("parity", dict(render_mode="human"), ValueError, "render_mode", "'human'"),
+    ("parity", dict(render_mode="sound"), ValueError, "render_mode", "'sound'"),
 ]
 
 
