@@ -8,12 +8,7 @@ import torch
 import agents
 from agents import GRU, LeakyRNN, analysis
 
-REFERENCE = Path("/work/shared/reference-checkpoints")
-if not REFERENCE.is_dir():
-    REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-checkpoints"
 PAPER = {"multihead_parity_N2_N5.pt": (2, 3, 4, 5), "singlehead_parity_N5.pt": (5,)}
-needs_reference = pytest.mark.skipif(not (REFERENCE / "singlehead_parity_N5.pt").is_file(),
-                                     reason="reference checkpoints not found")
 FIGURES = {"autocorrelations.png", "timescales_hist.png", "timescales_vs_N.png", "ablation.png",
            "perturbation.png"}
 SMALL = {"steps": 1500, "trials": 2, "burn_in": 100, "max_lag": 60, "epsilons": (0.0, 0.5),
@@ -29,10 +24,9 @@ def check_outputs(out: Path, results: dict) -> None:
 
 
 @pytest.mark.slow  # ~6 s each: 1,000 exponential fits
-@needs_reference
 @pytest.mark.parametrize("name", sorted(PAPER))
-def test_paper_checkpoints_are_analysed_end_to_end(name, tmp_path):
-    results = analysis.analyze_run(REFERENCE / name, tmp_path, heads=PAPER[name], **SMALL)
+def test_paper_checkpoints_are_analysed_end_to_end(reference, name, tmp_path):
+    results = analysis.analyze_run(reference(name), tmp_path, heads=PAPER[name], **SMALL)
     check_outputs(tmp_path, results)
     (stage,) = results["stages"]
     assert stage["N"] == 5 and stage["heads"] == list(PAPER[name])
@@ -44,10 +38,9 @@ def test_paper_checkpoints_are_analysed_end_to_end(name, tmp_path):
         assert results["perturbation"][target]["relative"][0] == [1.0]  # ε = 0: the baseline
 
 
-@needs_reference
-def test_a_paper_checkpoint_needs_its_heads(tmp_path):
+def test_a_paper_checkpoint_needs_its_heads(reference, tmp_path):
     with pytest.raises(ValueError, match="heads"):
-        analysis.analyze_run(REFERENCE / "singlehead_parity_N5.pt", tmp_path, **SMALL)
+        analysis.analyze_run(reference("singlehead_parity_N5.pt"), tmp_path, **SMALL)
 
 
 def make_run(root: Path, make) -> Path:

@@ -1,5 +1,4 @@
 import pickle
-from pathlib import Path
 
 import pytest
 import torch
@@ -7,11 +6,7 @@ import torch
 import agents
 from agents import GRU, LSTM, LeakyRNN
 
-REFERENCE = Path("/work/shared/reference-checkpoints")
-if not REFERENCE.is_dir():
-    REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-checkpoints"
-MULTI, SINGLE = REFERENCE / "multihead_parity_N2_N5.pt", REFERENCE / "singlehead_parity_N5.pt"
-needs_reference = pytest.mark.skipif(not MULTI.is_file(), reason="reference checkpoints not found")
+MULTI, SINGLE = "multihead_parity_N2_N5.pt", "singlehead_parity_N5.pt"
 
 
 @pytest.mark.parametrize("make", [
@@ -93,24 +88,22 @@ def test_save_refuses_foreign_models(tmp_path):
         agents.save(torch.nn.Linear(2, 2), tmp_path / "x.pt")
 
 
-def test_reference_file_through_load_points_to_the_importer():
-    if not MULTI.is_file():
-        pytest.skip("reference checkpoints not found")
+def test_reference_file_through_load_points_to_the_importer(reference):
     with pytest.raises(ValueError, match="load_reference_checkpoint"):
-        agents.load(MULTI)
+        agents.load(reference(MULTI))
 
 
-@needs_reference
-def test_reference_import_maps_the_papers_keys():
-    state = torch.load(MULTI, map_location="cpu", weights_only=True)["state_dict"]
-    model = agents.load_reference_checkpoint(MULTI, (2, 3, 4, 5))
+def test_reference_import_maps_the_papers_keys(reference):
+    path = reference(MULTI)
+    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    model = agents.load_reference_checkpoint(path, (2, 3, 4, 5))
     assert isinstance(model, LeakyRNN) and model.hidden_size == 500 and model.heads == (2, 3, 4, 5)
     assert model.tau.requires_grad and torch.equal(model.tau, state["parameterlist.0"])
     assert torch.equal(model.recurrent.weight, state["modulelist.1.weight"])
     assert torch.equal(model.input.bias, state["modulelist.0.bias"])
     assert torch.equal(model.readouts.linears["4"].weight, state["modulelist.4.weight"])
     with pytest.raises(ValueError, match="heads"):
-        agents.load_reference_checkpoint(MULTI, tuple(range(2, 200)))
+        agents.load_reference_checkpoint(path, tuple(range(2, 200)))
 
 
 def hand_made_parity(heads, batches, seed):
@@ -125,10 +118,9 @@ def hand_made_parity(heads, batches, seed):
         yield bits[..., None], targets
 
 
-@needs_reference
-@pytest.mark.parametrize("path, heads", [(MULTI, (2, 3, 4, 5)), (SINGLE, (5,))])
-def test_reference_networks_solve_parity_hand_made_data(path, heads):
-    model = agents.load_reference_checkpoint(path, heads)
+@pytest.mark.parametrize("name, heads", [(MULTI, (2, 3, 4, 5)), (SINGLE, (5,))])
+def test_reference_networks_solve_parity_hand_made_data(reference, name, heads):
+    model = agents.load_reference_checkpoint(reference(name), heads)
     torch.manual_seed(0)
     correct = []
     with torch.no_grad():
@@ -138,15 +130,14 @@ def test_reference_networks_solve_parity_hand_made_data(path, heads):
     assert (accuracy >= 0.98).all(), accuracy
 
 
-@needs_reference
-@pytest.mark.parametrize("path, heads", [(MULTI, (2, 3, 4, 5)), (SINGLE, (5,))])
-def test_reference_networks_solve_memtasks_parity(path, heads):
+@pytest.mark.parametrize("name, heads", [(MULTI, (2, 3, 4, 5)), (SINGLE, (5,))])
+def test_reference_networks_solve_memtasks_parity(reference, name, heads):
     gym = pytest.importorskip("gymnasium")
     memtasks = pytest.importorskip("memtasks")
     if not hasattr(memtasks, "Batch"):
         pytest.skip("memtasks envs not available yet")
     env = gym.make("memtasks/Parity-v0", N=list(heads))
-    model = agents.load_reference_checkpoint(path, heads)
+    model = agents.load_reference_checkpoint(reference(name), heads)
     torch.manual_seed(0)
     correct = total = 0
     for seed in range(16):
