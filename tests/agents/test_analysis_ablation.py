@@ -4,9 +4,11 @@ import torch
 
 from agents import GRU, LSTM, LeakyRNN, analysis, load_reference_checkpoint
 
+
 def slow_parity(bits, N):
     return np.array([[bits[t - N + 1:t + 1, b].sum() % 2 if t >= N - 1 else -1
                       for b in range(bits.shape[1])] for t in range(len(bits))])
+
 
 def test_paper_network_is_accurate_and_ablating_every_neuron_leaves_chance(reference):
     model = load_reference_checkpoint(reference("multihead_parity_N2_N5.pt"), (2, 3, 4, 5))
@@ -15,6 +17,7 @@ def test_paper_network_is_accurate_and_ablating_every_neuron_leaves_chance(refer
     acc = analysis.accuracy(silenced, "parity", 5, steps=1000, repeats=10)
     assert acc.shape == (10,)
     assert abs(acc.mean() - 0.5) < 0.03
+
 
 @pytest.mark.parametrize("task", ["parity", "dms"])
 def test_accuracy_scores_every_step_after_warmup_like_a_direct_count(task):
@@ -30,9 +33,11 @@ def test_accuracy_scores_every_step_after_warmup_like_a_direct_count(task):
     labels = slow_parity(bits, 3)[10:] if task == "parity" else (bits[8:68] == bits[10:]).astype(int)
     np.testing.assert_allclose(acc, (guess == labels).mean(axis=0))
 
+
 def test_accuracy_rejects_a_head_the_model_lacks():
     with pytest.raises(ValueError, match="N=4"):
         analysis.accuracy(LeakyRNN(4, (2, 3)), N=4)
+
 
 @pytest.mark.parametrize("make", [lambda: LeakyRNN(7, (2, 3)), lambda: GRU(7, (2,)), lambda: LSTM(7, (2,))])
 def test_silenced_neurons_reach_neither_other_neurons_nor_the_readout(make):
@@ -55,6 +60,7 @@ def test_silenced_neurons_reach_neither_other_neurons_nor_the_readout(make):
         decay = torch.cumprod((1 - 1 / silenced.taus[[1, 4]]).expand(25, 2), dim=0)
         torch.testing.assert_close(states[0][:, :, [1, 4]], h0[:, [1, 4]] * decay[:, None, :])
 
+
 def test_ablating_no_neuron_changes_nothing_and_bad_indices_are_refused():
     model = LeakyRNN(5, (2,))
     same = analysis.ablate(model, neurons=[])
@@ -65,6 +71,7 @@ def test_ablating_no_neuron_changes_nothing_and_bad_indices_are_refused():
             analysis.ablate(model, neurons=bad)
     with pytest.raises(TypeError, match="ablate"):
         analysis.ablate(torch.nn.Linear(2, 2), neurons=[0])
+
 
 def test_select_neurons_by_timescale_and_at_random():
     taus = np.array([3.0, 1.0, 7.0, 2.0, 5.0])
