@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agents.analysis.report import add_analyze_arguments, run_analyze
+from agents.reproduce.cli import add_reproduce_arguments, run_reproduce
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}
@@ -150,6 +151,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
               _add_train_arguments, _run_train),
     "analyze": ("analyse a training run or a model file: timescales, ablation, perturbation",
                 add_analyze_arguments, run_analyze),
+    "reproduce": ("train, measure and report the paper's nine claims at a chosen scale",
+                  add_reproduce_arguments, run_reproduce),
 }
 
 
