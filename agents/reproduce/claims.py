@@ -112,6 +112,8 @@ def rises(series: Mapping[int, float]) -> bool | None:
     points = [(n, v) for n, v in series.items() if v is not None and np.isfinite(v)]
     if len(points) < 3:
         return None
+    if len({v for _, v in points}) == 1:
+        return False  # constant: no rise (and ρ is undefined)
     rho = spearmanr(*zip(*points)).statistic
     return bool(np.isfinite(rho) and rho > RISES)
 

@@ -24,7 +24,7 @@ from agents.cli import CURRICULA, TASK_IDS
 from agents.reproduce.plan import RunSpec
 from agents.train import History, train
 
-DONE = ("epochs", "target_N", "finished", "time_budget")
+DONE = ("target_N", "finished", "time_budget")  # stop reasons that end a run for good
 
 # Cost model of one batch on one CPU thread (seconds = overhead + per_step · batch · T · hidden),
 # measured with LeakyRNN(64) and GRU(64) on parity; GRU/LSTM cost about five times the leaky loop.
@@ -48,7 +48,7 @@ def remaining_budget(spec: RunSpec, history: History | None) -> float | None:
 
 
 def is_finished(spec: RunSpec, run_dir: Path) -> bool:
-    """True when the run ended (epochs, target, curriculum end or budget) or used its budget."""
+    """True when the run trained its epochs, met its target, ended its curriculum or budget."""
     history = read_history(run_dir)
     if history is None:
         return False
