@@ -74,3 +74,12 @@ def test_paper_plan_is_expressible_as_train_commands():
             assert argv[0] == "train" and "--resume" in argv and "cuda" in argv
         else:
             assert any(s.name == spec.init_from[0] for s in plan[:plan.index(spec)])
+
+
+def test_paper_scale_lists_sweep_runs_and_reports_untested(tmp_path):
+    assert main(["reproduce", "--scale", "paper", "--out", str(tmp_path), "--no-progress"]) == 0
+    sweep = json.loads((tmp_path / "reproduction" / "sweep_plan.json").read_text())
+    assert sweep and all(entry["argv"][0] == "train" for entry in sweep)
+    numbers = json.loads((tmp_path / "reproduction" / "numbers.json").read_text())
+    assert {c["verdict"] for c in numbers["claims"]} == {"not tested at this scale"}
+    assert not any((tmp_path / "runs").glob("*/checkpoint.pt"))

@@ -45,7 +45,9 @@ def write_report(claims: Sequence[Claim], scale: Scale, out: Path, command: str,
              "**not reproduced**, none decidable (runs missing at this scale) → **not tested at "
              "this scale**. The paper trains 500-unit networks for up to 1000 epochs; smaller "
              "scales test the direction of each effect, not its size. Paper scale (GPU "
-             f"cluster): `{paper_command}`.", "", "| claim | verdict |", "|---|---|"]
+             f"cluster): `{paper_command}` lists the runs for `memtasks sweep` in "
+             "`reproduction/sweep_plan.json`; rerun it once they are trained to get this report "
+             "at the paper's sizes.", "", "| claim | verdict |", "|---|---|"]
     lines += [f"| {c.number}. {c.title} | {c.verdict} |" for c in claims]
     for c in claims:
         png = draw(c, figures / f"claim_{c.number}.png")
