@@ -221,7 +221,8 @@ def rule_retrain(single: Mapping[int, tuple[int | None, float]],
 # ---- the claims, from the evidence ------------------------------------------------------------
 
 def _curves(runs: Sequence[tuple[RunSpec, History]]) -> list[list[int]]:
-    return [h.solved_N for _, h in runs]
+    """Per run, the largest N solved so far at each epoch."""
+    return [np.maximum.accumulate(h.solved_N).tolist() for _, h in runs]
 
 
 def _max_mean(ev: Evidence, **match: Any) -> float | None:
@@ -317,21 +318,25 @@ def _robustness(ev: Evidence, curriculum: str, part: str) -> tuple[dict[str, flo
     return {k: fmean(v[k] for v in values) for k in sorted(keys)}, [row["N"] for row in rows]
 
 
+def _listing(values: Sequence[int]) -> str:
+    return ", ".join(map(str, values))
+
+
 def claim6(ev: Evidence) -> Claim:
     (single, at), (multi, _) = (_robustness(ev, c, "ablation") for c in ("single", "multi"))
     k = next(iter(ev.robustness.values()))["k"] if ev.robustness else None
     return Claim(6, "Ablating long-τ neurons hurts single-head networks far more", PAPER_TEXT[6],
                  {"single": single, "multi": multi, "N": at, "k": k},
                  rule_ablation(single, multi),
-                 note="" if not at else f"Measured at N = {at} (per seed, the largest N both "
-                                        f"curricula solved), {k} neurons per group.")
+                 note="" if not at else f"Measured at N = {_listing(at)} (per seed, the largest N "
+                                        f"both curricula solved), {k} neuron(s) per group.")
 
 
 def claim7(ev: Evidence) -> Claim:
     (single, at), (multi, _) = (_robustness(ev, c, "perturbation") for c in ("single", "multi"))
     return Claim(7, "Multi-head networks are more robust to perturbation", PAPER_TEXT[7],
                  {"single": single, "multi": multi, "N": at}, rule_perturbation(single, multi),
-                 note="" if not at else f"Measured at N = {at}; weights ε = 0.215, τ ε = 0.1.")
+                 note="" if not at else f"Measured at N = {_listing(at)}; weights ε = 0.215, τ ε = 0.1.")
 
 
 def claim8(ev: Evidence) -> Claim:

@@ -12,6 +12,7 @@ from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from agents.analysis.figures import _save
 from agents.reproduce.claims import Claim
@@ -41,7 +42,9 @@ def _curricula(fig: Figure, numbers: Mapping[str, Any]) -> None:
             for i, curve in enumerate(data["curves"]):
                 ax.plot(range(1, len(curve) + 1), curve, color=COLORS[curriculum], alpha=0.8,
                         label=f"{curriculum}-head" if i == 0 else None)
-        ax.set(title=task, xlabel="epoch", ylabel="largest N solved")
+        ax.set(title=task, xlabel="epoch", ylabel="largest N solved so far")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         _legend(ax)
 
 

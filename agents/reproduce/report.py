@@ -61,8 +61,8 @@ def write_report(claims: Sequence[Claim], scale: Scale, out: Path, command: str,
             lines += ["", c.note]
         if c.verdict != "reproduced":
             why = ("the runs it needs were not made at this scale" if c.verdict == UNTESTED else
-                   "the checks answered 'no' above fail at this scale; the paper's effect sizes "
-                   "come from 500-unit networks trained up to 1000 epochs")
+                   "the checks answered 'no' above do not hold at this scale; the paper's effects "
+                   "were measured on 500-unit networks trained up to 1000 epochs")
             lines += ["", f"Why: {why}. To test at the paper's scale: `{paper_command}`."]
         lines += ["", "<details><summary>numbers</summary>", "", "```json",
                   json.dumps(_jsonable(c.numbers), indent=1)[:4000], "```", "", "</details>"]
