@@ -77,6 +77,7 @@ def test_rule_gated_and_retrain():
     checks = C.rule_retrain({20: (5, 0.99), 30: (None, 0.7), 40: (None, 0.6)},
                             {20: (3, 0.99), 30: (None, 0.8), 40: (None, 0.5)}, cap=20)
     assert list(checks.values()) == [True, True, False]
+    assert list(C.rule_retrain({}, {}, cap=20).values()) == [None]
 
 
 def _history(heads_acc, tau=None):
