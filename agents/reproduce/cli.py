@@ -11,8 +11,8 @@ from agents.reproduce.plan import SCALES, get_scale, make_plan
 def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks reproduce``."""
     parser.add_argument("--scale", choices=list(SCALES), required=True,
-                        help="smoke: every stage on tiny sizes in seconds; cpu: 64-unit networks, "
-                             "about 90 min on 2 cores; paper: the paper's sizes, trained by "
+                        help="smoke: every stage on tiny sizes in seconds; cpu: 64-unit networks, at "
+                             "most ~76 min on one core; paper: the paper's sizes, trained by "
                              "`memtasks sweep` (this lists the runs and reports on those done)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="runs go to DIR/runs, the report to DIR/reproduction/REPORT.md")
