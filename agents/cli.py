@@ -15,6 +15,7 @@ from pathlib import Path
 from agents.analysis.report import add_analyze_arguments, run_analyze
 from agents.summarize import add_summarize_arguments, run_summarize
 from agents.sweep_cli import add_sweep_arguments, run_sweep_command
+from agents.reproduce.cli import add_reproduce_arguments, run_reproduce
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}
@@ -156,6 +157,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
               "or on SLURM", add_sweep_arguments, run_sweep_command),
     "summarize": ("tabulate and plot a sweep: N reached, epochs to reach N, final tau",
                   add_summarize_arguments, run_summarize),
+    "reproduce": ("train, measure and report the paper's nine claims at a chosen scale",
+                  add_reproduce_arguments, run_reproduce),
 }
 
 

@@ -1,0 +1,166 @@
+"""The runs each claim needs at each scale, as data: a :class:`Scale` expands to :class:`RunSpec` s.
+
+A run spec is everything needed to train one network; its ``name`` is its run directory under
+``OUT/runs``. The same list feeds local training, the time estimate and the paper-scale sweep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run. ``init_from=(run name, N)`` starts from that run's network at N (retraining).
+
+    ``curriculum`` is "single", "multi" or "none" (fixed heads); ``claims`` lists the claims it serves.
+    """
+
+    task: str
+    curriculum: str
+    model: str
+    hidden: int
+    heads: tuple[int, ...]
+    seed: int
+    epochs: int
+    steps_per_epoch: int
+    eval_steps: int
+    batch_size: int
+    time_budget: float | None = None
+    fixed_tau: float | None = None
+    max_N: int | None = None
+    init_from: tuple[str, int] | None = None
+    threshold: float = 0.98
+    claims: tuple[int, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """A directory name that says what the run is, unique within a plan."""
+        parts = [self.task, self.curriculum, f"{self.model}{self.hidden}"]
+        if self.curriculum == "none":
+            parts.append("N" + "-".join(map(str, self.heads)))
+        if self.fixed_tau is not None:
+            parts.append(f"tau{self.fixed_tau:g}")
+        if self.init_from is not None:
+            parts.append(f"from-{self.init_from[0]}-at{self.init_from[1]}")
+        return "-".join(parts + [f"seed{self.seed}"])
+
+    def train_argv(self, runs_dir: str | Path, device: str = "cpu") -> list[str]:
+        """The equivalent ``memtasks train`` arguments (runs without ``init_from`` only)."""
+        if self.init_from is not None:
+            raise ValueError(f"run {self.name!r} starts from another run's network; "
+                             "`memtasks train` cannot express it: train it with reproduce")
+        argv = ["train", "--task", self.task, "--curriculum", self.curriculum,
+                "--model", self.model, "--hidden", str(self.hidden),
+                "--heads", *map(str, self.heads), "--seed", str(self.seed),
+                "--epochs", str(self.epochs), "--steps-per-epoch", str(self.steps_per_epoch),
+                "--eval-steps", str(self.eval_steps), "--batch-size", str(self.batch_size),
+                "--threshold", f"{self.threshold:g}",
+                "--logdir", str(Path(runs_dir) / self.name), "--resume", "--no-progress",
+                "--device", device]
+        for flag, value in (("--fixed-tau", self.fixed_tau), ("--max-n", self.max_N),
+                            ("--time-budget", self.time_budget)):
+            if value is not None:
+                argv += [flag, f"{value:g}"]
+        return argv
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Sizes of a reproduction: networks, budgets per run, and the grids of each claim."""
+
+    name: str
+    hidden: int
+    gated_hidden: int
+    seeds: int
+    epochs: int
+    steps_per_epoch: int
+    eval_steps: int
+    batch_size: int
+    time_budget: float | None       # seconds per run (None: epochs only)
+    max_N: int | None               # curricula stop there
+    tasks: tuple[str, ...]          # claim 1
+    fixed_N: tuple[int, ...]        # claim 2 (and the no-curriculum arm of claim 8)
+    fixed_taus: tuple[float, ...]   # claim 3
+    gated: tuple[str, ...]          # claim 8
+    retrain_at: int                 # claim 9: networks saved at this N ...
+    retrain_N: tuple[int, ...]      # ... are retrained on each of these
+    retrain_epochs: int
+    record_steps: int               # τ_net: recorded steps per trial
+    record_trials: int
+    accuracy_steps: int             # ablation / perturbation accuracy tests
+    accuracy_repeats: int
+    perturb_draws: int
+    threshold: float = 0.98         # accuracy that counts as solved (smoke: low, so stages run)
+    device: str = "cpu"
+    trains_locally: bool = True     # paper scale: the sweep trains; reproduce reports
+
+    def ablate_k(self) -> int:
+        """Neurons silenced per group: the paper's 20 of 500 (4 %), at least one."""
+        return max(1, round(0.04 * self.hidden))
+
+
+SCALES: Mapping[str, Scale] = {
+    "smoke": Scale("smoke", hidden=16, gated_hidden=8, seeds=1, epochs=3, steps_per_epoch=4,
+                   eval_steps=2, batch_size=16, threshold=0.5, time_budget=None, max_N=4, tasks=("parity",),
+                   fixed_N=(2, 3), fixed_taus=(1.0, 2.0), gated=("gru",), retrain_at=2,
+                   retrain_N=(3,), retrain_epochs=1, record_steps=300, record_trials=1,
+                   accuracy_steps=50, accuracy_repeats=2, perturb_draws=1),
+    "cpu": Scale("cpu", hidden=64, gated_hidden=32, seeds=3, epochs=200, steps_per_epoch=100,
+                 eval_steps=10, batch_size=128, time_budget=120.0, max_N=None,
+                 tasks=("parity", "dms"), fixed_N=(4, 6, 8, 10, 12), fixed_taus=(1.0, 3.0),
+                 gated=("gru",), retrain_at=6, retrain_N=(8, 10, 12), retrain_epochs=10,
+                 record_steps=3000, record_trials=2, accuracy_steps=1000, accuracy_repeats=5,
+                 perturb_draws=2),
+    "paper": Scale("paper", hidden=500, gated_hidden=128, seeds=4, epochs=1000,
+                   steps_per_epoch=600, eval_steps=50, batch_size=256, time_budget=None,
+                   max_N=100, tasks=("parity", "dms"), fixed_N=(5, 10, 15, 20, 25, 30),
+                   fixed_taus=(1.0, 2.0, 3.0), gated=("gru", "lstm"), retrain_at=16,
+                   retrain_N=tuple(range(16, 47, 5)), retrain_epochs=20, record_steps=10_000,
+                   record_trials=4, accuracy_steps=1000, accuracy_repeats=10, perturb_draws=5,
+                   device="cuda", trains_locally=False),
+}
+
+
+def make_plan(scale: Scale) -> list[RunSpec]:
+    """Every run the nine claims need at ``scale``, in an order where sources precede retraining."""
+    base = dict(seed=0, epochs=scale.epochs, steps_per_epoch=scale.steps_per_epoch,
+                eval_steps=scale.eval_steps, batch_size=scale.batch_size,
+                time_budget=scale.time_budget, threshold=scale.threshold)
+    seeds = range(scale.seeds)
+    few = range(min(scale.seeds, 2))  # the control grids use fewer seeds
+
+    def spec(task="parity", curriculum="multi", model="leaky", heads=(2,), **kw) -> RunSpec:
+        hidden = scale.hidden if model == "leaky" else scale.gated_hidden
+        max_N = scale.max_N if curriculum != "none" else None
+        return RunSpec(task=task, curriculum=curriculum, model=model, hidden=hidden,
+                       heads=heads, max_N=max_N, **{**base, **kw})
+
+    plan = [spec(task, curriculum, seed=s, claims=(1, 4, 5, 6, 7) if task == "parity" else (1,))
+            for task in scale.tasks for curriculum in ("single", "multi") for s in seeds]
+    plan += [spec(curriculum="none", heads=(n,), seed=s, claims=(2,))
+             for n in scale.fixed_N for s in few]
+    plan += [spec(curriculum=c, fixed_tau=t, seed=s, claims=(3,))
+             for c, taus in (("multi", scale.fixed_taus), ("single", scale.fixed_taus[:1]))
+             for t in taus for s in few]
+    plan += [spec(curriculum=c, model=m, seed=s, claims=(8,))
+             for m in scale.gated for c in ("single", "multi") for s in few]
+    plan += [spec(curriculum="none", model=m, heads=(n,), seed=0, claims=(8,))
+             for m in scale.gated for n in scale.fixed_N]
+    sources = [s for s in plan if s.seed == 0 and s.task == "parity" and s.model == "leaky"
+               and s.fixed_tau is None and s.curriculum in ("single", "multi")]
+    plan += [dataclasses.replace(
+        src, curriculum="none", heads=(n,), epochs=scale.retrain_epochs, max_N=None,
+        time_budget=None, init_from=(src.name, scale.retrain_at), claims=(9,))
+        for src in sources for n in scale.retrain_N]
+    return plan
+
+
+def get_scale(name: str) -> Scale:
+    """The scale called ``name``; ValueError naming the accepted ones otherwise."""
+    if name not in SCALES:
+        raise ValueError(f"scale={name!r} is not accepted: expected one of {', '.join(SCALES)}")
+    return SCALES[name]

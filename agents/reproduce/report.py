@@ -1,0 +1,79 @@
+"""``OUT/reproduction/``: REPORT.md (per claim: the paper's numbers, ours, the figure, the verdict),
+``figures/claim_<k>.png`` and ``numbers.json``."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agents.reproduce.claims import PAPER, UNTESTED, Claim
+from agents.reproduce.figures import draw
+from agents.reproduce.plan import Scale
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples become lists, NaN/inf become None, keys become strings."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
+def _sizes(scale: Scale) -> str:
+    budget = "none" if scale.time_budget is None else f"{scale.time_budget:g} s"
+    return (f"leaky RNN {scale.hidden} units (GRU/LSTM {scale.gated_hidden}), {scale.seeds} "
+            f"seed(s) per curriculum, at most {scale.epochs} epochs × {scale.steps_per_epoch} "
+            f"batches of {scale.batch_size}, time budget per run {budget}")
+
+
+def write_report(claims: Sequence[Claim], scale: Scale, out: Path, command: str,
+                 paper_command: str, runs: int, seconds: float) -> Path:
+    """Write REPORT.md, the figures and numbers.json under ``out``; return REPORT.md's path."""
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    lines = [f"# Reproduction of {PAPER} — scale `{scale.name}`", "",
+             f"Command: `{command}`  ", f"Sizes: {_sizes(scale)}  ",
+             f"Runs: {runs}; wall time of this invocation: {seconds / 60:.1f} min", "",
+             "Verdict rule, for every claim: each claim is split into yes/no checks computed "
+             "from the numbers below; all pass → **reproduced**, some → **partly**, none → "
+             "**not reproduced**, none decidable (runs missing at this scale) → **not tested at "
+             "this scale**. The paper trains 500-unit networks for up to 1000 epochs; smaller "
+             "scales test the direction of each effect, not its size. Paper scale (GPU "
+             f"cluster): `{paper_command}` lists the runs for `memtasks sweep` in "
+             "`reproduction/sweep_plan.json`; rerun it once they are trained to get this report "
+             "at the paper's sizes.", "", "| claim | verdict |", "|---|---|"]
+    lines += [f"| {c.number}. {c.title} | {c.verdict} |" for c in claims]
+    for c in claims:
+        png = draw(c, figures / f"claim_{c.number}.png")
+        lines += ["", f"## Claim {c.number}: {c.title}", "", f"**Paper** ({PAPER}): {c.paper}",
+                  "", f"**This project** (scale `{scale.name}`):", "",
+                  f"![claim {c.number}](figures/{png.name})", "", "| check | outcome |", "|---|---|"]
+        lines += [f"| {name} | {'n/a' if ok is None else 'yes' if ok else 'no'} |"
+                  for name, ok in c.checks.items()]
+        lines += ["", f"**Verdict: {c.verdict}.**"]
+        if c.note:
+            lines += ["", c.note]
+        if c.verdict != "reproduced":
+            why = ("the runs it needs were not made at this scale" if c.verdict == UNTESTED else
+                   "the checks answered 'no' above do not hold at this scale; the paper's effects "
+                   "were measured on 500-unit networks trained up to 1000 epochs")
+            lines += ["", f"Why: {why}. To test at the paper's scale: `{paper_command}`."]
+        lines += ["", "<details><summary>numbers</summary>", "", "```json",
+                  json.dumps(_jsonable(c.numbers), indent=1)[:4000], "```", "", "</details>"]
+    (out / "numbers.json").write_text(json.dumps(
+        _jsonable({"scale": scale.name, "command": command, "claims": [c.to_dict() for c in claims]}),
+        indent=1, allow_nan=False))
+    report = out / "REPORT.md"
+    report.write_text("\n".join(lines) + "\n")
+    return report
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """A shell-quoted ``memtasks`` command line."""
+    return shlex.join(["memtasks", *argv])
