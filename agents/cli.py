@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agents.analysis.report import add_analyze_arguments, run_analyze
+from agents.reproduce.cli import add_reproduce_arguments, run_reproduce
 from agents.summarize import add_summarize_arguments, run_summarize
 from agents.sweep_cli import add_sweep_arguments, run_sweep_command
-from agents.reproduce.cli import add_reproduce_arguments, run_reproduce
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}
