@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from agents.checkpoint import safe_load
+
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
 MODELS = "models"
@@ -84,14 +86,7 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
     truncated, foreign or holds anything but plain data.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no run checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for bad files; one clear message for all
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [repr(exc)]
-        reason = next((line for line in lines if "WeightsUnpickler error" in line), lines[0])
-        raise ValueError(f"{path} is not a readable memtasks run checkpoint ({reason})") from None
+    state = safe_load(path)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a memtasks run checkpoint")
     if state.get("version") != VERSION:
