@@ -151,4 +151,4 @@ def test_killed_and_resumed_run_ends_as_an_uninterrupted_one(tmp_path):
     for name, tensor in want["model"].items():
         assert torch.equal(got["model"][name], tensor), name
     assert saved_epochs(run) == EPOCHS
-    assert not list(run.glob(".*.tmp")), "temporary files were left behind"
+    assert not list(run.rglob(".*.tmp")), "temporary files were left behind"
