@@ -140,6 +140,7 @@ PY_ROWS = [
     Row("leaky activation", lambda t: LeakyRNN(8, (2,), activation="gelu"), ValueError,
         ("activation", "gelu")),
     Row("leaky tau < 1", lambda t: LeakyRNN(8, (2,), tau=0.5), ValueError, ("tau", "0.5")),
+    Row("leaky tau inf", lambda t: LeakyRNN(8, (2,), tau=float("inf")), ValueError, ("tau", "inf")),
     Row("leaky h0", lambda t: LeakyRNN(8, (2,), h0="ones"), ValueError, ("h0", "ones")),
     Row("gru heads repeated", lambda t: GRU(8, (2, 2)), ValueError, ("heads",)),
     Row("lstm heads negative", lambda t: LSTM(8, (-1,)), ValueError, ("heads", "-1")),
