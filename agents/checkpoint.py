@@ -12,7 +12,7 @@ import itertools
 import os
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -26,19 +26,33 @@ FORMAT = "memtasks-model-v1"
 KINDS: dict[str, type[HeadedModel]] = {"leaky": LeakyRNN, "gru": GRU, "lstm": LSTM}
 
 
-def atomic_save(obj: object, path: str | os.PathLike) -> None:
-    """``torch.save(obj)`` to ``path`` through a temporary file and ``os.replace``."""
+def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it onto ``path``.
+
+    The file and then its directory are flushed to disk, so after a crash or power cut ``path``
+    holds either its previous content or the new one in full, never a mix.
+    """
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(obj, file)
-            file.flush()
+        write(tmp)
+        with open(tmp, "rb") as file:
             os.fsync(file.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def atomic_save(obj: object, path: str | os.PathLike) -> None:
+    """``torch.save(obj)`` to ``path`` with :func:`write_atomic`."""
+    write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 
 def safe_load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -124,8 +125,9 @@ class LeakyRNN(HeadedModel):
         if tau is not None:
             if not isinstance(tau, numbers.Real) or isinstance(tau, bool):
                 raise TypeError(f"tau={tau!r} is not accepted: expected None or a float >= 1")
-            if not tau >= 1:
-                raise ValueError(f"tau={tau!r} is not accepted: expected None or a float >= 1")
+            if not 1 <= tau < math.inf:
+                raise ValueError(f"tau={tau!r} is not accepted: expected None or a finite "
+                                 f"float >= 1")
         if not isinstance(train_tau, bool):
             raise TypeError(f"train_tau={train_tau!r} is not accepted: expected True or False")
         if activation not in ACTIVATIONS:

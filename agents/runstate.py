@@ -11,35 +11,19 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from agents.checkpoint import safe_load, write_atomic
+
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
 MODELS = "models"
 FORMAT = "memtasks-run"
 VERSION = 1
-
-
-def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it onto ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def check_plain(obj: Any, where: str = "state") -> None:
@@ -57,9 +41,10 @@ def check_plain(obj: Any, where: str = "state") -> None:
 
 
 def remove_stale_temps(directory: str | os.PathLike) -> None:
-    """Delete temporary files that a run killed mid-write left behind in ``directory``."""
-    for name in (CHECKPOINT, HISTORY):
-        for tmp in Path(directory).glob(f".{name}.*.tmp"):
+    """Delete temporary files that a run killed mid-write left in ``directory`` and its models."""
+    directory = Path(directory)
+    for pattern in (f".{CHECKPOINT}.*.tmp", f".{HISTORY}.*.tmp", f"{MODELS}/.epoch_*.pt.*.tmp"):
+        for tmp in directory.glob(pattern):
             tmp.unlink(missing_ok=True)
 
 
@@ -84,14 +69,7 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
     truncated, foreign or holds anything but plain data.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no run checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for bad files; one clear message for all
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [repr(exc)]
-        reason = next((line for line in lines if "WeightsUnpickler error" in line), lines[0])
-        raise ValueError(f"{path} is not a readable memtasks run checkpoint ({reason})") from None
+    state = safe_load(path)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a memtasks run checkpoint")
     if state.get("version") != VERSION:

@@ -379,7 +379,11 @@ def _describe(model: nn.Module, env: Any) -> dict[str, Any]:
 def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
             rng: np.random.Generator, device: torch.device
             ) -> tuple[torch.optim.Optimizer, History]:
-    """Load ``checkpoint.pt`` into model, env/curriculum, a new optimizer and the random states."""
+    """Load ``checkpoint.pt`` into model, env/curriculum, a new optimizer and the random states.
+
+    The optimizer's settings (learning rate, momentum factor…) come from this call's factory, its
+    state (momentum buffers) from the checkpoint: a run that diverged resumes at a lower ``lr``.
+    """
     state = runstate.load_state(path)
     if hasattr(env, "load_state_dict") and state["curriculum"] is not None:
         env.load_state_dict(state["curriculum"])
@@ -396,7 +400,10 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
     optimizer = factory(list(model.parameters()))
     if _param_names(model, optimizer) != state["param_names"]:
         raise ValueError(f"{path} holds optimizer state for other parameters than the model's")
+    settings = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
     optimizer.load_state_dict(state["optimizer"])
+    for group, setting in zip(optimizer.param_groups, settings):  # this call's lr, the run's momentum
+        group.update(setting)
     runstate.restore_rng(state["rng"], rng, device)
     history = History.from_dict(state["history"])
     runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)  # if killed before it
@@ -423,7 +430,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         logdir: TensorBoard event files go here (None: no TensorBoard).
         checkpoint_dir: ``checkpoint.pt``, ``history.json`` and ``models/epoch_XXXX.pt`` go here,
             every epoch (None: nothing is saved).
-        resume: continue from ``checkpoint_dir/checkpoint.pt`` if it exists (else start afresh).
+        resume: continue from ``checkpoint_dir/checkpoint.pt`` if it exists (else start afresh),
+            with this call's optimizer settings (e.g. a lower ``lr`` after a divergence).
         device: ``"cpu"`` or ``"cuda"``.
         optimizer: a factory ``params -> torch.optim.Optimizer``; default SGD, Nesterov momentum
             0.1, learning rate ``lr``. It is called again when the heads change.

@@ -30,6 +30,14 @@ class Batch:
         """(inputs, targets) as torch tensors on `device` (zero-copy on the CPU)."""
         import torch  # imported here so that memtasks never needs torch to build batches
 
+        if not isinstance(device, (str, torch.device)):
+            raise TypeError(f"device={device!r} is not accepted: expected a torch device or its "
+                            f"name, e.g. 'cpu' or 'cuda'")
+        try:
+            device = torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"device={device!r} is not accepted: expected a torch device name, "
+                             f"e.g. 'cpu', 'cuda' or 'cuda:1'") from None
         return (torch.from_numpy(self.inputs).to(device),
                 torch.from_numpy(self.targets).to(device))
 
