@@ -319,6 +319,13 @@ CLI_ROWS = [
     CliRow("analyze trials word", ("analyze", "{tmp}", "--trials", "x"), ("--trials", "x")),
     CliRow("analyze hostile model", ("analyze", "{tmp}/hostile.pt"), ("hostile.pt",),
            prepare=hostile_file),
+    CliRow("sweep executor unknown", ("sweep", "{tmp}/grid", "--executor", "pbs"),
+           ("--executor", "pbs")),
+    CliRow("sweep train flag out of range", ("sweep", "{tmp}/grid", "--set", "hidden=0",
+                                             "--dry-run"), ("--hidden", "0"), run_dir="grid"),
+    CliRow("summarize missing", ("summarize", "{tmp}/nope"), ("nope",)),
+    CliRow("reproduce scale unknown", ("reproduce", "--scale", "huge", "--out", "{tmp}/r"),
+           ("--scale", "huge"), run_dir="r"),
 ]
 
 
