@@ -35,7 +35,7 @@ def make_model(hidden=12, dtype=torch.float32, activation="leaky_relu", tau_rang
 
 def compare_with_twin(model, dtype, steps=15, batch=5):
     torch.manual_seed(2)
-    inputs = torch.randint(0, 2, (steps, batch, 1), dtype=dtype).requires_grad_()
+    inputs = torch.randint(0, 2, (steps, batch, model.input_size), dtype=dtype).requires_grad_()
     h0 = (torch.rand(batch, model.hidden_size, dtype=dtype) * 0.1).requires_grad_()
     weights = torch.randn(steps, batch, model.hidden_size, dtype=dtype)
     grads = []
@@ -61,6 +61,18 @@ def test_fast_loop_agrees_with_eager_twin(dtype, tol, activation, tau_range):
     for name in slow_g:
         assert rel_err(fast_g[name], slow_g[name]) <= tol, name
     assert rel_err(*xs) <= tol and rel_err(*hs) <= tol
+
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-10)])
+def test_fast_loop_agrees_with_eager_twin_for_vector_inputs(dtype, tol):
+    # input_size > 1 takes the GEMM path for the input term (a scalar input takes a broadcast one)
+    model = make_model(dtype=dtype, tau_range=(1.0, 50.0), input_size=3)
+    fast, slow, fast_g, slow_g, xs, hs = compare_with_twin(model, dtype)
+    assert rel_err(fast, slow) <= tol and rel_err(*xs) <= tol and rel_err(*hs) <= tol
+    assert fast_g["input.weight"].shape == (model.hidden_size, 3)
+    for name in slow_g:
+        assert rel_err(fast_g[name], slow_g[name]) <= tol, name
 
 
 def test_gradcheck_float64():
