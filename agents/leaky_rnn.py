@@ -51,9 +51,9 @@ def _input_term(inputs: torch.Tensor, w_in: torch.Tensor, bias: torch.Tensor) ->
 class _Recurrence(torch.autograd.Function):
     """h_t = act(W x_t + b + M h_{t-1}) for t = 0..T-1, with a hand-written backward through time.
 
-    Forward: the input term for all steps in one GEMM, written into the (T, B, H) states buffer,
-    then one in-place GEMM and activation per step. Backward: one GEMM and one fused
-    activation-backward kernel per step; dM, dW and db over all steps at once after the loop.
+    Forward: the input term for all steps in one op (``_input_term``), which becomes the (T, B, H)
+    states buffer, then one in-place GEMM and activation per step. Backward: one in-place GEMM and
+    one fused activation-backward kernel per step; dM, dW and db over all steps after the loop.
     act' is read from the saved states, so no pre-activations are kept.
     """
 
