@@ -213,3 +213,19 @@ def test_cuda_agrees_with_cpu_twin():
     assert rel_err(fast.cpu(), slow) <= 1e-10
     fast.sum().backward()
     assert model.tau.grad.is_cuda and torch.all(model.recurrent.weight.grad.diagonal() == 0)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_fast_loop_gradients_from_a_broadcast_gradient(activation):
+    # states.sum() hands the backward an expanded (stride 0) gradient, which it must copy, not alias
+    model = make_model(dtype=torch.float64, activation=activation, tau_range=(1.0, 50.0))
+    inputs = torch.randint(0, 2, (9, 4, 1), dtype=torch.float64)
+    h0 = torch.rand(4, model.hidden_size, dtype=torch.float64) * 0.1
+    grads = []
+    for run in (model, lambda x, h: eager_leaky(model, x, h)):
+        model.zero_grad()
+        run(inputs, h0).sum().backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[1]:
+        assert rel_err(grads[0][name], grads[1][name]) <= 1e-10, name
