@@ -142,11 +142,13 @@ def label_stream(task: str, bits: np.ndarray, heads: Sequence[int],
     first = np.maximum(start, 0)
     if task == "parity":
         B = bits.shape[1]
-        prefix = np.zeros((T + 1, -(-B // 8) * 8), dtype=np.uint8)         # prefix[t] = parity of x_0..x_{t-1}
-        prefix[1:, :B] = bits
+        lo = int(first.min()) if first.size else 0                          # only the rows some window
+        hi = int(t.max()) + 1 if t.size else lo                             # covers: x_lo..x_{hi-1}
+        prefix = np.zeros((hi - lo + 1, -(-B // 8) * 8), dtype=np.uint8)   # prefix[k] = parity of x_lo..x_{lo+k-1}
+        prefix[1:, :B] = bits[lo:hi]
         words = prefix[1:].view(np.uint64)                                  # 8 streams per word: XOR never
         np.bitwise_xor.accumulate(words, axis=0, out=words)                 # carries from byte to byte
-        same = prefix[t + 1, None, :B] ^ prefix[first, :B]                  # (L, H, B)
+        same = prefix[t + 1 - lo, None, :B] ^ prefix[first - lo, :B]        # (L, H, B)
     else:
         same = bits[t][:, None, :] == bits[first]
     return np.where((start >= 0)[:, None, :], same.transpose(0, 2, 1), np.int64(-1))

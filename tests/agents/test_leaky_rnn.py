@@ -35,7 +35,7 @@ def make_model(hidden=12, dtype=torch.float32, activation="leaky_relu", tau_rang
 
 def compare_with_twin(model, dtype, steps=15, batch=5):
     torch.manual_seed(2)
-    inputs = torch.randint(0, 2, (steps, batch, 1), dtype=dtype).requires_grad_()
+    inputs = torch.randint(0, 2, (steps, batch, model.input_size), dtype=dtype).requires_grad_()
     h0 = (torch.rand(batch, model.hidden_size, dtype=dtype) * 0.1).requires_grad_()
     weights = torch.randn(steps, batch, model.hidden_size, dtype=dtype)
     grads = []
@@ -61,6 +61,18 @@ def test_fast_loop_agrees_with_eager_twin(dtype, tol, activation, tau_range):
     for name in slow_g:
         assert rel_err(fast_g[name], slow_g[name]) <= tol, name
     assert rel_err(*xs) <= tol and rel_err(*hs) <= tol
+
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-10)])
+def test_fast_loop_agrees_with_eager_twin_for_vector_inputs(dtype, tol):
+    # input_size > 1 takes the GEMM path for the input term (a scalar input takes a broadcast one)
+    model = make_model(dtype=dtype, tau_range=(1.0, 50.0), input_size=3)
+    fast, slow, fast_g, slow_g, xs, hs = compare_with_twin(model, dtype)
+    assert rel_err(fast, slow) <= tol and rel_err(*xs) <= tol and rel_err(*hs) <= tol
+    assert fast_g["input.weight"].shape == (model.hidden_size, 3)
+    for name in slow_g:
+        assert rel_err(fast_g[name], slow_g[name]) <= tol, name
 
 
 def test_gradcheck_float64():
@@ -201,3 +213,19 @@ def test_cuda_agrees_with_cpu_twin():
     assert rel_err(fast.cpu(), slow) <= 1e-10
     fast.sum().backward()
     assert model.tau.grad.is_cuda and torch.all(model.recurrent.weight.grad.diagonal() == 0)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_fast_loop_gradients_from_a_broadcast_gradient(activation):
+    # states.sum() hands the backward an expanded (stride 0) gradient, which it must copy, not alias
+    model = make_model(dtype=torch.float64, activation=activation, tau_range=(1.0, 50.0))
+    inputs = torch.randint(0, 2, (9, 4, 1), dtype=torch.float64)
+    h0 = torch.rand(4, model.hidden_size, dtype=torch.float64) * 0.1
+    grads = []
+    for run in (model, lambda x, h: eager_leaky(model, x, h)):
+        model.zero_grad()
+        run(inputs, h0).sum().backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[1]:
+        assert rel_err(grads[0][name], grads[1][name]) <= 1e-10, name
