@@ -28,3 +28,18 @@ def reference():
             pytest.skip(f"reference checkpoint {file} not found")
         return file
     return path
+
+
+@pytest.fixture
+def memtasks_cli(capsys):
+    """``memtasks_cli(argv)`` → (exit code, stdout, stderr lines) of the ``memtasks`` command, run in process."""
+    from agents.cli import main
+
+    def call(argv: list[str]) -> tuple[int, str, list[str]]:
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err.strip().splitlines()
+    return call

@@ -13,17 +13,6 @@ TINY = ["--hidden", "8", "--epochs", "2", "--steps-per-epoch", "3", "--eval-step
         "--batch-size", "8", "--no-progress"]
 
 
-def run(argv, capsys):
-    """Exit code and stderr lines of ``memtasks argv`` (stdout is kept in ``run.out``)."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    run.out = captured.out
-    return code, captured.err.strip().splitlines()
-
-
 def test_help_explains_every_flag(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", "--help"])
@@ -58,8 +47,8 @@ def test_help_explains_every_flag(capsys):
     (["train", "--device", "tpu"], "--device"),
     (["train", "--labels", "sometimes"], "--labels"),
 ])
-def test_bad_flags_exit_2_with_one_line(argv, names, capsys):
-    code, err = run(argv, capsys)
+def test_bad_flags_exit_2_with_one_line(argv, names, memtasks_cli):
+    code, _, err = memtasks_cli(argv)
     assert code == 2 and len(err) == 1, err
     assert names in err[0] and "error" in err[0]
 
@@ -70,32 +59,32 @@ def test_bad_flags_exit_2_with_one_line(argv, names, capsys):
     (["train", "--curriculum", "sliding", "--heads", "3", "2", "3"], "N"),
     (["train", "--heads", "5", "--max-n", "3"], "max_N"),
 ])
-def test_bad_values_found_by_the_library_exit_2_with_one_line(argv, names, capsys, tmp_path):
-    code, err = run(argv + TINY + ["--logdir", str(tmp_path / "run")], capsys)
+def test_bad_values_found_by_the_library_exit_2_with_one_line(argv, names, memtasks_cli, tmp_path):
+    code, _, err = memtasks_cli(argv + TINY + ["--logdir", str(tmp_path / "run")])
     assert code == 2 and len(err) == 1, err
     assert names in err[0]
     assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without GPU")
-def test_cuda_without_gpu_is_one_line(capsys, tmp_path):
-    code, err = run(["train", "--device", "cuda", "--logdir", str(tmp_path)] + TINY, capsys)
+def test_cuda_without_gpu_is_one_line(memtasks_cli, tmp_path):
+    code, _, err = memtasks_cli(["train", "--device", "cuda", "--logdir", str(tmp_path)] + TINY)
     assert code == 2 and len(err) == 1 and "cuda" in err[0]
 
 
-def test_train_writes_a_run_and_resumes(capsys, tmp_path):
+def test_train_writes_a_run_and_resumes(memtasks_cli, tmp_path):
     logdir = tmp_path / "run"
-    code, _ = run(["train", "--logdir", str(logdir), "--seed", "1"] + TINY, capsys)
+    code, _, _ = memtasks_cli(["train", "--logdir", str(logdir), "--seed", "1"] + TINY)
     assert code == 0
     assert {"checkpoint.pt", "history.json", "models"} <= {p.name for p in logdir.iterdir()}
     assert any(p.name.startswith("events.out.tfevents") for p in logdir.iterdir())
     assert sorted(p.name for p in (logdir / "models").iterdir()) == ["epoch_0001.pt", "epoch_0002.pt"]
 
-    code, err = run(["train", "--logdir", str(logdir)] + TINY, capsys)  # no --resume: refused
+    code, _, err = memtasks_cli(["train", "--logdir", str(logdir)] + TINY)  # no --resume: refused
     assert code == 2 and len(err) == 1 and "--resume" not in err[0] and "resume" in err[0]
 
     more = [a if a != "2" else "3" for a in TINY]  # --epochs 3
-    code, _ = run(["train", "--logdir", str(logdir), "--seed", "1", "--resume"] + more, capsys)
+    code, _, _ = memtasks_cli(["train", "--logdir", str(logdir), "--seed", "1", "--resume"] + more)
     assert code == 0
     history = json.loads((logdir / "history.json").read_text())
     assert [r["epoch"] for r in history["records"]] == [1, 2, 3]
@@ -106,6 +95,6 @@ def test_train_writes_a_run_and_resumes(capsys, tmp_path):
     ["--model", "lstm", "--curriculum", "sliding", "--heads", "2", "3", "--task", "dms"],
     ["--fixed-tau", "1", "--curriculum", "none", "--labels", "every_step"],
 ])
-def test_each_model_curriculum_and_label_mode_runs(extra, capsys, tmp_path):
-    code, _ = run(["train", "--logdir", str(tmp_path)] + TINY + extra, capsys)
-    assert code == 0 and f"tensorboard --logdir {tmp_path}" in run.out
+def test_each_model_curriculum_and_label_mode_runs(extra, memtasks_cli, tmp_path):
+    code, out, _ = memtasks_cli(["train", "--logdir", str(tmp_path)] + TINY + extra)
+    assert code == 0 and f"tensorboard --logdir {tmp_path}" in out

@@ -15,15 +15,6 @@ from agents.sweep import (ExecutorConfig, Grid, RunSpec, SweepResult, make_execu
 TINY = {"hidden": 4, "epochs": 2, "steps_per_epoch": 2, "eval_steps": 1, "batch_size": 4}
 
 
-def cli(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err.strip().splitlines()
-
-
 def test_grid_is_the_product_and_names_what_varies():
     specs = Grid(task=["parity", "dms"], curriculum=["single", "multi"], model=["leaky", "gru"],
                  tau=["trained", 2.0], seeds=[0, 1], options={"hidden": [8, 16], "epochs": 3}).specs()
@@ -79,17 +70,17 @@ def test_grid_file_and_flags(tmp_path, capsys):
     (["sweep", "S", "--config", "missing.toml"], "--config"),
     (["sweep", "S"], "sweep.json"),
 ])
-def test_bad_flags_exit_2_with_one_line(argv, names, capsys, tmp_path, monkeypatch):
+def test_bad_flags_exit_2_with_one_line(argv, names, memtasks_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = cli(argv, capsys)
+    code, _, err = memtasks_cli(argv)
     assert code == 2 and len(err) == 1, err
     assert names in err[0] and "error" in err[0]
 
 
-def test_bad_config_file_is_one_line(tmp_path, capsys):
+def test_bad_config_file_is_one_line(tmp_path, memtasks_cli):
     config = tmp_path / "grid.json"
     config.write_text('{"tasks": ["parity"]}')
-    code, _, err = cli(["sweep", str(tmp_path / "S"), "--config", str(config)], capsys)
+    code, _, err = memtasks_cli(["sweep", str(tmp_path / "S"), "--config", str(config)])
     assert code == 2 and len(err) == 1 and "'tasks'" in err[0]
 
 
@@ -121,7 +112,7 @@ def _epochs(run_dir):
     return [r["epoch"] for r in json.loads((run_dir / "history.json").read_text())["records"]]
 
 
-def test_local_sweep_resumes_skips_and_reports_failures(tmp_path, capsys):
+def test_local_sweep_resumes_skips_and_reports_failures(tmp_path, capsys, memtasks_cli):
     """2 conditions x 2 seeds: one run interrupted after epoch 1, one already done, one fresh
     pair; plus a run that fails in its job. Re-submitting then skips all finished runs."""
     sweep_dir = tmp_path / "sweep"
@@ -156,18 +147,18 @@ def test_local_sweep_resumes_skips_and_reports_failures(tmp_path, capsys):
     assert len(recorded["runs"]) == 5 and "broken" in recorded["conditions"]
 
     # submitting again from sweep.json alone: finished runs skipped, the broken one fails again
-    code, out, _ = cli(["sweep", str(sweep_dir), "--poll", "0.2", "--no-progress"], capsys)
+    code, out, _ = memtasks_cli(["sweep", str(sweep_dir), "--poll", "0.2", "--no-progress"])
     assert code == 1
     assert "0 finished, 4 skipped (already done), 1 failed" in out
     assert "broken/seed_0" in out and "log:" in out
 
 
-def test_cli_exit_code_follows_failures(tmp_path, capsys, monkeypatch):
+def test_cli_exit_code_follows_failures(tmp_path, memtasks_cli, monkeypatch):
     def fake(specs, sweep_dir, config, **kwargs):
         assert (config.kind, config.jobs, config.cpus, config.gpus) == ("local", 3, 1, 0)
         return SweepResult(finished=specs)
 
     monkeypatch.setattr(sweep_cli, "run_sweep", fake)
     argv = ["sweep", str(tmp_path), "--seeds", "0", "1", "--jobs", "3", "--cpus", "1"]
-    code, out, _ = cli(argv, capsys)
+    code, out, _ = memtasks_cli(argv)
     assert code == 0 and "2 finished" in out
