@@ -40,6 +40,8 @@ class RunSpec:
     there; leaky only). ``options`` holds any other ``memtasks train`` flag by its name
     (``{"hidden": 64, "epochs": 5, "heads": [2, 3]}``). ``label`` names the condition (the runs
     that differ only by seed); by default it is built from task, curriculum, model and τ.
+    ``path`` places the run elsewhere under the sweep directory than ``<condition>/seed_<seed>``
+    (``memtasks reproduce`` keeps its runs at ``runs/<name>``).
     """
 
     task: str = "parity"
@@ -49,6 +51,7 @@ class RunSpec:
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
+    path: str | None = None
 
     @property
     def condition(self) -> str:
@@ -56,7 +59,9 @@ class RunSpec:
         return self.label or f"{self.task}-{self.curriculum}-{self.model}-{tau}"
 
     def run_dir(self, sweep_dir: str | os.PathLike) -> Path:
-        """Where this run lives: ``sweep_dir/<condition>/seed_<seed>``."""
+        """Where this run lives: ``sweep_dir/<condition>/seed_<seed>`` (or ``sweep_dir/<path>``)."""
+        if self.path is not None:
+            return Path(sweep_dir) / self.path
         return Path(sweep_dir) / self.condition / f"seed_{self.seed}"
 
     def argv(self, run_dir: str | os.PathLike) -> list[str]:

@@ -22,7 +22,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from agents.sweep import EXECUTORS, ExecutorConfig, Grid, read_sweep_file, run_sweep
+from agents.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
+                          run_sweep)
 
 GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
 
@@ -49,7 +50,7 @@ def _setting(text: str) -> tuple[str, list[Any]]:
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks sweep``."""
-    from agents.cli import CURRICULA, MODELS, TASK_IDS, _float_above, _int_at_least
+    from agents.cli import CURRICULA, MODELS, TASK_IDS, _int_at_least
 
     p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
                    help="runs go to SWEEP_DIR/<condition>/seed_<s>/, the grid to sweep.json")
@@ -74,6 +75,16 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                            "separate a flag's own values (--set 'heads=2 3')")
 
     ex = p.add_argument_group("executor")
+    add_executor_arguments(ex)
+    ex.add_argument("--dry-run", action="store_true",
+                    help="print the runs and whether each is done, partial or new; run nothing")
+    ex.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_executor_arguments(ex: argparse._ActionsContainer) -> None:
+    """Where and how jobs run (``memtasks sweep`` and ``memtasks reproduce --scale paper``)."""
+    from agents.cli import _float_above, _int_at_least
+
     ex.add_argument("--executor", choices=EXECUTORS, default="local",
                     help="local: subprocesses on this machine; slurm: a SLURM job array "
                          "(default: %(default)s)")
@@ -86,7 +97,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     ex.add_argument("--cpus", type=_int_at_least(1), default=None, metavar="C",
                     help="CPUs per job (local: torch threads per job)")
     ex.add_argument("--gpus", type=_int_at_least(0), default=None, metavar="G",
-                    help="GPUs per job (default: 1 with --set device=cuda, else 0)")
+                    help="GPUs per job (default: 1 when the runs train on cuda, else 0)")
     ex.add_argument("--mem", type=_int_at_least(1), default=None, metavar="GB",
                     help="slurm: memory per job in GB")
     ex.add_argument("--partition", default=None, help="slurm: the partition")
@@ -94,9 +105,21 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                     help="seconds between looks at the jobs (default: %(default)s)")
     ex.add_argument("--no-wait", action="store_true",
                     help="submit and return without waiting (slurm)")
-    ex.add_argument("--dry-run", action="store_true",
-                    help="print the runs and whether each is done, partial or new; run nothing")
-    ex.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def executor_config(args: argparse.Namespace, cuda: bool) -> ExecutorConfig:
+    """The executor the flags of :func:`add_executor_arguments` describe; ``cuda``: runs on a GPU."""
+    return ExecutorConfig(kind=args.executor, jobs=args.jobs, time=args.time, cpus=args.cpus,
+                          gpus=args.gpus if args.gpus is not None else int(cuda),
+                          mem_gb=args.mem, partition=args.partition)
+
+
+def print_result(result: SweepResult, sweep_dir: Path) -> None:
+    """One line of counts, then one line per failed run with its job's log."""
+    print(f"sweep {sweep_dir}: {len(result.finished)} finished, {len(result.skipped)} "
+          f"skipped (already done), {len(result.failed)} failed")
+    for spec, log in result.failed:
+        print(f"  failed: {spec.run_dir(sweep_dir)}  log: {log}")
 
 
 def _load_config(path: Path) -> dict[str, Any]:
@@ -146,13 +169,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
             print(f"{run_status(spec, args.sweep_dir):>7}  {spec.run_dir(args.sweep_dir)}")
         return 0
     cuda = any(spec.settings().device == "cuda" for spec in specs)
-    config = ExecutorConfig(kind=args.executor, jobs=args.jobs, time=args.time, cpus=args.cpus,
-                            gpus=args.gpus if args.gpus is not None else int(cuda),
-                            mem_gb=args.mem, partition=args.partition)
-    result = run_sweep(specs, args.sweep_dir, config, poll=args.poll, wait=not args.no_wait,
-                       progress=not args.no_progress)
-    print(f"sweep {args.sweep_dir}: {len(result.finished)} finished, {len(result.skipped)} "
-          f"skipped (already done), {len(result.failed)} failed")
-    for spec, log in result.failed:
-        print(f"  failed: {spec.run_dir(args.sweep_dir)}  log: {log}")
+    result = run_sweep(specs, args.sweep_dir, executor_config(args, cuda), poll=args.poll,
+                       wait=not args.no_wait, progress=not args.no_progress)
+    print_result(result, args.sweep_dir)
     return 0 if result.ok else 1

@@ -7,8 +7,10 @@ import struct
 import pytest
 
 from agents.cli import main
+from agents.reproduce import pipeline
 from agents.reproduce.plan import SCALES, make_plan
 from agents.reproduce.run import read_history, train_run
+from agents.sweep import ExecutorConfig, SweepResult, run_status
 
 
 def _png_size(path):
@@ -65,21 +67,78 @@ def test_bad_scale_exits_2(tmp_path, capsys):
     assert "--scale" in capsys.readouterr().err
 
 
-def test_paper_plan_is_expressible_as_train_commands():
+def test_paper_plan_is_expressible_as_sweep_jobs(tmp_path):
     plan = make_plan(SCALES["paper"])
     assert len({s.name for s in plan}) == len(plan)
     for spec in plan:
         if spec.init_from is None:
-            argv = spec.train_argv("runs", "cuda")
-            assert argv[0] == "train" and "--resume" in argv and "cuda" in argv
+            job = spec.sweep_spec("cuda")
+            settings = job.settings()
+            assert job.run_dir(tmp_path) == tmp_path / spec.name
+            assert (settings.task, settings.curriculum, settings.model, settings.hidden,
+                    tuple(settings.heads), settings.epochs, settings.max_n, settings.fixed_tau,
+                    settings.device, settings.resume) == (
+                spec.task, spec.curriculum, spec.model, spec.hidden, spec.heads, spec.epochs,
+                spec.max_N, spec.fixed_tau, "cuda", True)
         else:
             assert any(s.name == spec.init_from[0] for s in plan[:plan.index(spec)])
+            with pytest.raises(ValueError, match="starts from another run"):
+                spec.sweep_spec()
 
 
-def test_paper_scale_lists_sweep_runs_and_reports_untested(tmp_path):
-    assert main(["reproduce", "--scale", "paper", "--out", str(tmp_path), "--no-progress"]) == 0
-    sweep = json.loads((tmp_path / "reproduction" / "sweep_plan.json").read_text())
-    assert sweep and all(entry["argv"][0] == "train" for entry in sweep)
+def test_paper_scale_submits_through_the_sweep(tmp_path, memtasks_cli, monkeypatch):
+    calls = []
+
+    def fake(specs, sweep_dir, config, **kwargs):
+        calls.append((specs, sweep_dir, config, kwargs))
+        return SweepResult(failed=[(specs[0], tmp_path / "job.err")])
+
+    monkeypatch.setattr(pipeline, "run_sweep", fake)
+    code, out, _ = memtasks_cli(["reproduce", "--scale", "paper", "--out", str(tmp_path),
+                                 "--executor", "slurm", "--partition", "gpu", "--jobs", "8",
+                                 "--time", "90", "--no-wait", "--no-progress"])
+    assert code == 1 and "1 failed" in out and "job.err" in out  # failures are not dropped
+    [(specs, sweep_dir, config, kwargs)] = calls
+    plan = make_plan(SCALES["paper"])
+    assert sweep_dir == tmp_path / "runs"
+    assert [s.run_dir(sweep_dir) for s in specs] == [
+        sweep_dir / p.name for p in plan if p.init_from is None]
+    assert all(s.settings().device == "cuda" for s in specs)
+    assert (config.kind, config.partition, config.jobs, config.time, config.gpus) == (
+        "slurm", "gpu", 8, 90, 1)
+    assert kwargs["wait"] is False
     numbers = json.loads((tmp_path / "reproduction" / "numbers.json").read_text())
     assert {c["verdict"] for c in numbers["claims"]} == {"not tested at this scale"}
-    assert not any((tmp_path / "runs").glob("*/checkpoint.pt"))
+    report = (tmp_path / "reproduction" / "REPORT.md").read_text()
+    assert f"--scale paper --out {tmp_path} --executor slurm --partition PARTITION" in report
+
+
+def test_sweep_scale_trains_sources_as_jobs_then_retrains_here(tmp_path, monkeypatch):
+    """A tiny scale that does not train locally: its sources go through run_sweep (trained here
+    from each job's argv), claim 9's runs train afterwards, and the sweep then sees all done."""
+    scale = dataclasses.replace(SCALES["smoke"], trains_locally=False)
+    submitted = []
+
+    def in_process(specs, sweep_dir, config, **kwargs):
+        submitted.extend(specs)
+        for spec in specs:
+            assert main(spec.argv(spec.run_dir(sweep_dir))) == 0
+        return SweepResult(finished=list(specs))
+
+    monkeypatch.setattr(pipeline, "run_sweep", in_process)
+    report, result = pipeline.reproduce(scale, tmp_path, ["reproduce"], progress=False,
+                                        executor=ExecutorConfig("local", jobs=2))
+    plan = make_plan(scale)
+    sources = [s for s in plan if s.init_from is None]
+    assert [s.path for s in submitted] == [s.name for s in sources] and result.ok
+    assert all(run_status(s, tmp_path / "runs") == "done" for s in submitted)  # rerun skips
+    assert all(read_history(tmp_path / "runs" / s.name) is not None for s in plan)
+    numbers = json.loads((report.parent / "numbers.json").read_text())
+    assert numbers["claims"][8]["verdict"] != "not tested at this scale"
+
+
+def test_bad_executor_flag_exits_2_with_one_line(tmp_path, memtasks_cli):
+    code, _, err = memtasks_cli(["reproduce", "--scale", "paper", "--out", str(tmp_path),
+                                 "--executor", "pbs"])
+    assert code == 2 and len(err) == 1 and "--executor" in err[0]
+    assert not (tmp_path / "runs").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from agents.reproduce.claims import Evidence, evaluate
 from agents.reproduce.plan import RunSpec, Scale, make_plan
 from agents.reproduce.report import command_line, write_report
 from agents.reproduce.run import estimate_seconds, read_history, run_plan
+from agents.sweep import ExecutorConfig, SweepResult, run_sweep
 from agents.train import solved_N
 
 ANALYSIS_SECONDS = 0.1  # per stage and 1000 recorded steps (measured 0.07 with 64 units)
@@ -62,26 +62,41 @@ def gather(plan: list[RunSpec], runs_dir: Path, scale: Scale, cache: Path,
     return ev
 
 
-def reproduce(scale: Scale, out: Path, argv: list[str], progress: bool = True) -> Path:
-    """Run the reproduction at ``scale`` into ``out``; return the path of REPORT.md.
+def reproduce(scale: Scale, out: Path, argv: list[str], progress: bool = True,
+              executor: ExecutorConfig | None = None, wait: bool = True,
+              poll: float = 5.0) -> tuple[Path, SweepResult | None]:
+    """Run the reproduction at ``scale`` into ``out``; return REPORT.md's path and the sweep's end.
 
-    At a scale that does not train locally (paper), the runs are listed for ``memtasks sweep`` in
-    ``out/reproduction/sweep_plan.json`` (``memtasks train`` arguments, run directories in
-    ``out/runs``); only the short retraining runs of claim 9 are trained here, once their source
-    runs exist, and the report covers the runs found in ``out/runs``.
+    Smoke and cpu scales train every run here, one after the other. At a scale that does not
+    train locally (paper), the runs that start from scratch go to :func:`agents.sweep.run_sweep`
+    on ``executor`` (default: local jobs) as run directories ``out/runs/<name>`` (finished ones
+    skipped, unfinished ones resumed); once it has ended, the short retraining runs of claim 9
+    train here. The report covers the runs found in ``out/runs``.
     """
     started = time.perf_counter()
     plan = make_plan(scale)
     runs_dir, target = out / "runs", out / "reproduction"
     target.mkdir(parents=True, exist_ok=True)
-    if not scale.trains_locally:  # the sweep trains these; retraining (short) happens here
-        sweep = [{"name": s.name, "argv": s.train_argv(runs_dir, scale.device)}
-                 for s in plan if s.init_from is None]
-        (target / "sweep_plan.json").write_text(json.dumps(sweep, indent=1))
-    local = plan if scale.trains_locally else [s for s in plan if s.init_from is not None]
-    blocked = {o.spec.name: o.reason for o in run_plan(local, runs_dir, scale.device, progress)
-               if o.status == "blocked"}
+    result, blocked = None, {}
+    local = plan
+    if not scale.trains_locally:
+        sources = [s.sweep_spec(scale.device) for s in plan if s.init_from is None]
+        result = run_sweep(sources, runs_dir, executor or ExecutorConfig(), poll=poll, wait=wait,
+                           progress=progress)
+        local = [s for s in plan if s.init_from is not None]
+        if not wait:  # the sources are still training: retrain from them on a later call
+            blocked = {s.name: "the sweep's jobs were still running; rerun the command once "
+                               "they end" for s in local}
+            local = []
+    blocked |= {o.spec.name: o.reason for o in run_plan(local, runs_dir, scale.device, progress)
+                if o.status == "blocked"}
     ev = gather(plan, runs_dir, scale, out / "measurements", blocked, progress)
-    paper = command_line(["reproduce", "--scale", "paper", "--out", str(out)])
-    return write_report(evaluate(ev), scale, target, command_line(argv), paper, len(plan),
-                        time.perf_counter() - started)
+    report = write_report(evaluate(ev), scale, target, command_line(argv),
+                          paper_command(out), len(plan), time.perf_counter() - started)
+    return report, result
+
+
+def paper_command(out: Path) -> str:
+    """The command that reproduces at the paper's scale into ``out`` on a SLURM cluster."""
+    return command_line(["reproduce", "--scale", "paper", "--out", str(out), "--executor",
+                         "slurm", "--partition", "PARTITION"])

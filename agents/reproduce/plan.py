@@ -1,7 +1,8 @@
 """The runs each claim needs at each scale, as data: a :class:`Scale` expands to :class:`RunSpec` s.
 
 A run spec is everything needed to train one network; its ``name`` is its run directory under
-``OUT/runs``. The same list feeds local training, the time estimate and the paper-scale sweep.
+``OUT/runs``. The same list feeds local training, the time estimate and the paper-scale sweep
+(:meth:`RunSpec.sweep_spec`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from agents import sweep
 
 
 @dataclass(frozen=True)
@@ -48,25 +51,18 @@ class RunSpec:
             parts.append(f"from-{self.init_from[0]}-at{self.init_from[1]}")
         return "-".join(parts + [f"seed{self.seed}"])
 
-    def train_argv(self, runs_dir: str | Path, device: str = "cpu") -> list[str]:
-        """The equivalent ``memtasks train`` arguments (runs without ``init_from`` only)."""
+    def sweep_spec(self, device: str = "cpu") -> sweep.RunSpec:
+        """This run as a sweep job at ``<runs dir>/<name>`` (runs without ``init_from`` only)."""
         if self.init_from is not None:
             raise ValueError(f"run {self.name!r} starts from another run's network; "
                              "`memtasks train` cannot express it: train it with reproduce")
-        argv = ["train", "--task", self.task, "--curriculum", self.curriculum,
-                "--model", self.model, "--hidden", str(self.hidden),
-                "--heads", *map(str, self.heads), "--seed", str(self.seed),
-                "--epochs", str(self.epochs), "--steps-per-epoch", str(self.steps_per_epoch),
-                "--eval-steps", str(self.eval_steps), "--batch-size", str(self.batch_size),
-                "--threshold", f"{self.threshold:g}",
-                "--logdir", str(Path(runs_dir) / self.name), "--resume", "--no-progress",
-                "--device", device]
-        for flag, value in (("--fixed-tau", self.fixed_tau), ("--max-n", self.max_N),
-                            ("--time-budget", self.time_budget)):
-            if value is not None:
-                argv += [flag, f"{value:g}"]
-        return argv
-
+        options = {"hidden": self.hidden, "heads": self.heads, "epochs": self.epochs,
+                   "steps_per_epoch": self.steps_per_epoch, "eval_steps": self.eval_steps,
+                   "batch_size": self.batch_size, "threshold": self.threshold,
+                   "max_n": self.max_N, "time_budget": self.time_budget, "device": device}
+        return sweep.RunSpec(self.task, self.curriculum, self.model,
+                             "trained" if self.fixed_tau is None else self.fixed_tau, self.seed,
+                             options, label=self.name, path=self.name)
 
 @dataclass(frozen=True)
 class Scale:
@@ -96,7 +92,7 @@ class Scale:
     perturb_draws: int
     threshold: float = 0.98         # accuracy that counts as solved (smoke: low, so stages run)
     device: str = "cpu"
-    trains_locally: bool = True     # paper scale: the sweep trains; reproduce reports
+    trains_locally: bool = True     # paper scale: trained by the sweep's executor (SLURM/local)
 
     def ablate_k(self) -> int:
         """Neurons silenced per group: the paper's 20 of 500 (4 %), at least one."""

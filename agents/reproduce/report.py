@@ -45,9 +45,10 @@ def write_report(claims: Sequence[Claim], scale: Scale, out: Path, command: str,
              "**not reproduced**, none decidable (runs missing at this scale) → **not tested at "
              "this scale**. The paper trains 500-unit networks for up to 1000 epochs; smaller "
              "scales test the direction of each effect, not its size. Paper scale (GPU "
-             f"cluster): `{paper_command}` lists the runs for `memtasks sweep` in "
-             "`reproduction/sweep_plan.json`; rerun it once they are trained to get this report "
-             "at the paper's sizes.", "", "| claim | verdict |", "|---|---|"]
+             f"cluster): `{paper_command}` trains the runs as SLURM jobs with one GPU each "
+             "(PARTITION: your cluster's; `--executor local` runs them on this machine; "
+             "`--no-wait` submits and returns), then claim 9's retraining runs, and writes this "
+             "report at the paper's sizes; run it again to resume, finished runs are skipped.", "", "| claim | verdict |", "|---|---|"]
     lines += [f"| {c.number}. {c.title} | {c.verdict} |" for c in claims]
     for c in claims:
         png = draw(c, figures / f"claim_{c.number}.png")
