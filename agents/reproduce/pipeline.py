@@ -11,7 +11,7 @@ from agents.reproduce import measure
 from agents.reproduce.claims import Evidence, evaluate
 from agents.reproduce.plan import RunSpec, Scale, make_plan
 from agents.reproduce.report import command_line, write_report
-from agents.reproduce.run import estimate_seconds, read_history, run_plan
+from agents.reproduce.run import estimate_seconds, is_finished, read_history, run_plan
 from agents.sweep import ExecutorConfig, SweepResult, run_sweep
 from agents.train import solved_N
 
@@ -43,11 +43,13 @@ def describe(plan: list[RunSpec], scale: Scale) -> str:
 
 def gather(plan: list[RunSpec], runs_dir: Path, scale: Scale, cache: Path,
            blocked: dict[str, str], progress: bool = True) -> Evidence:
-    """Histories of the runs that exist, and the measurements of claims 5–7 (cached)."""
+    """Histories of the runs that exist, and the measurements of claims 5–7 (cached, so taken of
+    finished runs only: a sweep may still be training the others)."""
     histories = {s.name: h for s in plan if (h := read_history(runs_dir / s.name)) is not None
                  and len(h)}
     ev = Evidence(plan, histories, blocked=blocked)
-    measured = [s for s in plan if 5 in s.claims and s.name in histories]
+    measured = [s for s in plan if 5 in s.claims and s.name in histories  # cached: finished only
+                and is_finished(s, runs_dir / s.name)]
     for spec in tqdm(measured, desc="measure", unit="run", disable=not progress):
         ev.timescales[spec.name] = measure.timescales(runs_dir / spec.name, scale, cache)
         partner = next((p for p in measured if p.seed == spec.seed and p.task == spec.task
