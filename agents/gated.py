@@ -15,7 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from agents.heads import HeadedModel, Heads, check_inputs, validate_size
+from agents._checks import check_int
+from agents.heads import HeadedModel, Heads, check_inputs
 
 TIMESCALE_INPUTS = (1000, 64)  # steps and sequences of the last forward pass kept for timescales()
 
@@ -34,8 +35,8 @@ class _Gated(HeadedModel):
 
     def __init__(self, hidden_size: int, heads: int | Sequence[int], *, input_size: int = 1):
         super().__init__()
-        self.hidden_size = validate_size(hidden_size, "hidden_size")
-        self.input_size = validate_size(input_size, "input_size")
+        self.hidden_size = check_int(hidden_size, "hidden_size")
+        self.input_size = check_int(input_size, "input_size")
         self.rnn = self.rnn_class(self.input_size, self.hidden_size)
         self.readouts = Heads(self.hidden_size, heads)
         self._last_inputs: torch.Tensor | None = None

@@ -114,15 +114,6 @@ class HeadedModel(nn.Module):
         raise NotImplementedError
 
 
-def validate_size(value: int, argname: str) -> int:
-    """Return ``value`` if it is an int ≥ 1, else raise naming ``argname``."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"{argname}={value!r} is not accepted: expected an int >= 1")
-    if value < 1:
-        raise ValueError(f"{argname}={value!r} is not accepted: expected an int >= 1")
-    return int(value)
-
-
 def check_inputs(inputs: torch.Tensor, input_size: int) -> None:
     """Raise unless ``inputs`` is a floating tensor of shape (T, B, input_size) with T, B ≥ 1."""
     if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():

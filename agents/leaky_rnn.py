@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from agents.heads import HeadedModel, Heads, check_inputs, validate_size
+from agents._checks import check_int
+from agents.heads import HeadedModel, Heads, check_inputs
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")
@@ -130,8 +131,8 @@ class LeakyRNN(HeadedModel):
                  train_tau: bool = True, activation: str = "leaky_relu", h0: str = "random",
                  input_size: int = 1):
         super().__init__()
-        self.hidden_size = validate_size(hidden_size, "hidden_size")
-        self.input_size = validate_size(input_size, "input_size")
+        self.hidden_size = check_int(hidden_size, "hidden_size")
+        self.input_size = check_int(input_size, "input_size")
         if tau is not None:
             if not isinstance(tau, numbers.Real) or isinstance(tau, bool):
                 raise TypeError(f"tau={tau!r} is not accepted: expected None or a float >= 1")

@@ -8,7 +8,6 @@ Read :func:`train` top to bottom; the helpers above it each do one step of that 
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 import os
 import random
@@ -24,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents import runstate
+from agents._checks import check_device, check_int, check_positive
 from agents.checkpoint import KINDS, save
 from agents.monitor import Monitor, timescales
 from agents.protocol import check_model
@@ -147,43 +147,6 @@ def _forward(model: nn.Module, batch: Any, device: torch.device) -> tuple[torch.
     return model.readout(states[steps]), targets
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"{name}={value!r} is not accepted: expected an int >= {minimum}")
-    if value < minimum:
-        raise ValueError(f"{name}={value!r} is not accepted: expected an int >= {minimum}")
-    return int(value)
-
-
-def _check_positive(value: Any, name: str, optional: bool = False) -> float | None:
-    expected = f"{'None or ' if optional else ''}a finite number > 0"
-    if value is None and optional:
-        return None
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name}={value!r} is not accepted: expected {expected}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}={value!r} is not accepted: expected {expected}")
-    return float(value)
-
-
-def _check_device(device: Any) -> torch.device:
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device={device!r} is not accepted: expected 'cpu', 'cuda' or 'cuda:<i>'")
-    try:
-        device = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"device={device!r} is not accepted: expected 'cpu', 'cuda' or "
-                         f"'cuda:<i>'") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={str(device)!r} is not available: torch sees no CUDA GPU")
-        device = torch.device("cuda", device.index if device.index is not None
-                              else torch.cuda.current_device())
-    elif device.type != "cpu":
-        raise ValueError(f"device={str(device)!r} is not accepted: expected 'cpu' or 'cuda'")
-    return device
-
-
 def _check_env(env: Any) -> None:
     unwrapped = getattr(env, "unwrapped", None)
     missing = [name for name in ("heads", "set_heads", "sample_batch")
@@ -241,8 +204,8 @@ class _Settings:
         check_model(model)
         _check_env(env)
         for name in ("epochs", "steps_per_epoch", "eval_steps", "batch_size"):
-            args[name] = _check_int(args[name], name, 1)
-        args["seed"] = _check_int(args["seed"], "seed", 0)
+            args[name] = check_int(args[name], name, 1)
+        args["seed"] = check_int(args["seed"], "seed", 0)
         for name in ("logdir", "checkpoint_dir"):
             args[name] = _check_dir(args[name], name)
         for name in ("resume", "progress"):
@@ -251,15 +214,15 @@ class _Settings:
         if args["resume"] and args["checkpoint_dir"] is None:
             raise ValueError("resume=True needs checkpoint_dir: the directory of the run to "
                              "continue")
-        args["device"] = _check_device(args["device"])
+        args["device"] = check_device(args["device"])
         if optimizer is not None and not callable(optimizer):
             raise TypeError(f"optimizer={optimizer!r} is not accepted: expected None or a "
                             f"callable params -> torch.optim.Optimizer")
         if args["target_N"] is not None:
-            args["target_N"] = _check_int(args["target_N"], "target_N", 1)
-        args["time_budget"] = _check_positive(args["time_budget"], "time_budget", optional=True)
-        args["lr"] = _check_positive(args["lr"], "lr")
-        args["grad_clip"] = _check_positive(args["grad_clip"], "grad_clip", optional=True)
+            args["target_N"] = check_int(args["target_N"], "target_N", 1)
+        args["time_budget"] = check_positive(args["time_budget"], "time_budget", optional=True)
+        args["lr"] = check_positive(args["lr"], "lr")
+        args["grad_clip"] = check_positive(args["grad_clip"], "grad_clip", optional=True)
         threshold = args["threshold"]
         if threshold is None:
             threshold = getattr(env, "threshold", THRESHOLD)

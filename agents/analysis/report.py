@@ -20,8 +20,8 @@ import numpy as np
 from torch import nn
 from tqdm.auto import tqdm
 
+from agents._checks import check_device, check_int
 from agents.analysis import figures
-from agents.analysis._checks import check_int
 from agents.analysis.ablation import SELECTIONS, ablate, accuracy, select_neurons
 from agents.analysis.activity import record
 from agents.analysis.autocorrelation import autocorrelation, population_autocorrelation
@@ -29,7 +29,6 @@ from agents.analysis.dimensionality import dimensionality
 from agents.analysis.perturbation import perturbation_sweep
 from agents.analysis.timescales import fit_timescales, trained_timescales
 from agents.checkpoint import load, load_reference_checkpoint, safe_load
-from agents.train import _check_device
 
 RESULTS = "analysis.json"
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
@@ -136,7 +135,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         check_int(value, name, minimum)  # fail before any work is done
     if max_lag >= steps:
         raise ValueError(f"max_lag={max_lag!r} is not accepted: expected max_lag < steps = {steps}")
-    device = _check_device(device)
+    device = check_device(device)
     path = Path(path)
     stages = load_stages(path, heads)
     for stage in stages:

@@ -1,0 +1,62 @@
+"""Argument checks shared by training and analysis (messages name the argument, its value and what is accepted)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def check_int(value: object, name: str, minimum: int = 1) -> int:
+    """``value`` as an int ≥ ``minimum``, else TypeError/ValueError naming ``name``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} is not accepted: expected an int >= {minimum}")
+    if value < minimum:
+        raise ValueError(f"{name}={value!r} is not accepted: expected an int >= {minimum}")
+    return int(value)
+
+
+def check_probability(value: object, name: str, allow_none: bool = False) -> float | None:
+    """``value`` as a float in [0, 1] (or None where allowed), else an error naming ``name``."""
+    accepted = "None or a float in [0, 1]" if allow_none else "a float in [0, 1]"
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} is not accepted: expected {accepted}")
+    if not 0.0 <= value <= 1.0:  # False for NaN too
+        raise ValueError(f"{name}={value!r} is not accepted: expected {accepted}")
+    return float(value)
+
+
+def check_positive(value: Any, name: str, optional: bool = False) -> float | None:
+    """``value`` as a float > 0 and finite (or None where ``optional``), else an error naming ``name``."""
+    expected = f"{'None or ' if optional else ''}a finite number > 0"
+    if value is None and optional:
+        return None
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}={value!r} is not accepted: expected {expected}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name}={value!r} is not accepted: expected {expected}")
+    return float(value)
+
+
+def check_device(device: Any) -> torch.device:
+    """``device`` as a torch.device on which this machine can run: the CPU or an available CUDA GPU."""
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device={device!r} is not accepted: expected 'cpu', 'cuda' or 'cuda:<i>'")
+    try:
+        device = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device={device!r} is not accepted: expected 'cpu', 'cuda' or "
+                         f"'cuda:<i>'") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={str(device)!r} is not available: torch sees no CUDA GPU")
+        device = torch.device("cuda", device.index if device.index is not None
+                              else torch.cuda.current_device())
+    elif device.type != "cpu":
+        raise ValueError(f"device={str(device)!r} is not accepted: expected 'cpu' or 'cuda'")
+    return device
