@@ -8,6 +8,7 @@ the intact network ((acc − 0.5) / (baseline − 0.5)).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +19,19 @@ from agents.analysis.report import load_stages
 from agents.checkpoint import load
 from agents.reproduce.plan import Scale
 from agents.reproduce.run import read_history
+from agents.runstate import save_json
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)
 EPS_TAU = 0.1
 
 
-def _cached(path: Path, compute) -> dict | list:
+def _cached(path: Path, compute: Callable[[], dict | list]) -> dict | list:
+    """The JSON at ``path``, or ``compute()`` written there (atomically: a killed run leaves no half file)."""
     if path.exists():
         return json.loads(path.read_text())
     value = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=1))
+    save_json(value, path)
     return value
 
 
