@@ -89,7 +89,8 @@ class GRU(_Gated):
     kind = "gru"
     rnn_class = nn.GRU
 
-    def forward_with_gates(self, inputs: torch.Tensor, h0: torch.Tensor | None = None):
+    def forward_with_gates(self, inputs: torch.Tensor, h0: torch.Tensor | None = None
+                           ) -> tuple[torch.Tensor, torch.Tensor]:
         """(hidden states, update gates), each (T, B, hidden), computed one step at a time."""
         check_inputs(inputs, self.input_size)
         projected, w_hh, b_hh = self._projections(inputs)
@@ -121,7 +122,9 @@ class LSTM(_Gated):
     def _from_torch_state(self, final):
         return final[0].squeeze(0), final[1].squeeze(0)
 
-    def forward_with_gates(self, inputs: torch.Tensor, h0=None):
+    def forward_with_gates(self, inputs: torch.Tensor,
+                           h0: tuple[torch.Tensor, torch.Tensor] | None = None
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(hidden states, cell states, forget gates), each (T, B, hidden), one step at a time."""
         check_inputs(inputs, self.input_size)
         projected, w_hh, b_hh = self._projections(inputs)

@@ -15,7 +15,7 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,10 +251,12 @@ class SweepResult:
 
     @property
     def ok(self) -> bool:
+        """True when no run failed."""
         return not self.failed
 
 
 def write_sweep_file(specs: Sequence[RunSpec], sweep_dir: Path, config: ExecutorConfig) -> None:
+    """Record the grid (runs, conditions, executor) in ``sweep_dir/sweep.json``, for resubmission."""
     from agents.runstate import save_json
 
     save_json({"runs": [s.to_dict() | {"condition": s.condition,
@@ -277,7 +279,7 @@ def read_sweep_file(sweep_dir: str | os.PathLike) -> list[RunSpec]:
 def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
               executor: str | ExecutorConfig = "local", *, jobs: int | None = None,
               poll: float = 2.0, wait: bool = True, progress: bool = True,
-              log=print) -> SweepResult:
+              log: Callable[[str], object] = print) -> SweepResult:
     """Train every run of ``specs`` under ``sweep_dir``; skip finished runs, resume the others.
 
     Args:

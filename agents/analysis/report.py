@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,11 @@ class Stage:
 
     @property
     def N(self) -> int:
+        """The largest N the model has a head for (its curriculum stage)."""
         return max(self.model.heads)
 
 
-def _load_file(path: Path, heads) -> nn.Module:
+def _load_file(path: Path, heads: Sequence[int] | None) -> nn.Module:
     try:
         return load(path)
     except ValueError:
@@ -57,7 +59,7 @@ def _load_file(path: Path, heads) -> nn.Module:
         return load_reference_checkpoint(path, heads)
 
 
-def load_stages(path: str | os.PathLike, heads=None) -> list[Stage]:
+def load_stages(path: str | os.PathLike, heads: Sequence[int] | None = None) -> list[Stage]:
     """The models to analyse: the last checkpoint of each largest N of a run, or one file."""
     path = Path(path)
     if path.is_file():
@@ -102,9 +104,9 @@ def _stats(values: np.ndarray) -> tuple[float | None, float | None]:
 
 
 def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
-                heads=None, task: str | None = None, steps: int = 10_000, trials: int = 4,
+                heads: Sequence[int] | None = None, task: str | None = None, steps: int = 10_000, trials: int = 4,
                 burn_in: int = 500, max_lag: int = 200, fit_lag: int = 30,
-                ablate_k: int | None = None, epsilons=(0.0, 0.01, 0.05, 0.1, 0.2, 0.5),
+                ablate_k: int | None = None, epsilons: Sequence[float] = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5),
                 draws: int = 3, accuracy_steps: int = 1000, warmup: int = 100, repeats: int = 10,
                 seed: int = 0, progress: bool = True, tensorboard: bool = False,
                 device: str = "cpu") -> dict:
