@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from agents.analysis.report import add_analyze_arguments, run_analyze
 from agents.reproduce.cli import add_reproduce_arguments, run_reproduce
@@ -114,12 +115,31 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _run_train(args: argparse.Namespace) -> int:
+def make_env(task: str, curriculum: str, heads: Sequence[int], *, threshold: float,
+             max_N: int | None, labels: str = "final") -> Any:
+    """The memtasks env of ``task`` (a key of TASK_IDS) inside ``curriculum`` (a key of CURRICULA)."""
     import gymnasium as gym
 
     import curricula
     import memtasks  # noqa: F401  (registers the envs)
-    from agents import GRU, LSTM, LeakyRNN
+
+    env = gym.make(TASK_IDS[task], N=list(heads), labels=labels)
+    return getattr(curricula, CURRICULA[curriculum])(env, threshold=threshold, max_N=max_N)
+
+
+def make_model(kind: str, hidden: int, heads: Sequence[int], *, tau: float | None = None,
+               fixed_tau: float | None = None) -> Any:
+    """A fresh network of ``kind`` (one of MODELS); a leaky one starts τ at ``tau`` or fixes it at ``fixed_tau``."""
+    from agents import LeakyRNN
+    from agents.checkpoint import KINDS
+
+    if kind == "leaky":
+        fixed = fixed_tau is not None
+        return LeakyRNN(hidden, heads, train_tau=not fixed, tau=fixed_tau if fixed else tau)
+    return KINDS[kind](hidden, heads)
+
+
+def _run_train(args: argparse.Namespace) -> int:
     from agents.monitor import summary_table
     from agents.train import train
 
@@ -127,15 +147,10 @@ def _run_train(args: argparse.Namespace) -> int:
         raise ValueError(f"--tau and --fixed-tau apply to --model leaky only, not {args.model!r}")
     logdir = args.logdir or Path("runs") / (f"{args.task}-{args.curriculum}-{args.model}"
                                             f"{args.hidden}-seed{args.seed}")
-    env = gym.make(TASK_IDS[args.task], N=args.heads, labels=args.labels)
-    env = getattr(curricula, CURRICULA[args.curriculum])(env, threshold=args.threshold,
-                                                         max_N=args.max_n)
-    if args.model == "leaky":
-        fixed = args.fixed_tau is not None
-        model = LeakyRNN(args.hidden, env.unwrapped.heads, train_tau=not fixed,
-                         tau=args.fixed_tau if fixed else args.tau)
-    else:
-        model = {"gru": GRU, "lstm": LSTM}[args.model](args.hidden, env.unwrapped.heads)
+    env = make_env(args.task, args.curriculum, args.heads, threshold=args.threshold,
+                   max_N=args.max_n, labels=args.labels)
+    model = make_model(args.model, args.hidden, env.unwrapped.heads, tau=args.tau,
+                       fixed_tau=args.fixed_tau)
     history = train(model, env, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                     eval_steps=args.eval_steps, batch_size=args.batch_size, seed=args.seed,
                     logdir=logdir, checkpoint_dir=logdir, resume=args.resume, device=args.device,

@@ -15,12 +15,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-import curricula
-import memtasks  # noqa: F401  (registers the envs)
-from agents import GRU, LSTM, LeakyRNN
-from agents import runstate
+from agents import cli, runstate
 from agents.checkpoint import load
-from agents.cli import CURRICULA, TASK_IDS
 from agents.reproduce.plan import RunSpec
 from agents.train import History, train
 
@@ -73,9 +69,8 @@ def estimate_seconds(spec: RunSpec) -> float:
 
 def make_env(spec: RunSpec) -> gym.Env:
     """The memtasks env of ``spec`` inside its curriculum (``none``: fixed heads)."""
-    env = gym.make(TASK_IDS[spec.task], N=list(spec.heads))
-    return getattr(curricula, CURRICULA[spec.curriculum])(env, threshold=spec.threshold,
-                                                          max_N=spec.max_N)
+    return cli.make_env(spec.task, spec.curriculum, spec.heads, threshold=spec.threshold,
+                        max_N=spec.max_N)
 
 
 def make_model(spec: RunSpec, runs_dir: Path) -> nn.Module:
@@ -84,10 +79,7 @@ def make_model(spec: RunSpec, runs_dir: Path) -> nn.Module:
         model = load(source_model(runs_dir / spec.init_from[0], spec.init_from[1]))
         model.set_heads(spec.heads)
         return model
-    if spec.model == "leaky":
-        fixed = spec.fixed_tau is not None
-        return LeakyRNN(spec.hidden, spec.heads, train_tau=not fixed, tau=spec.fixed_tau)
-    return {"gru": GRU, "lstm": LSTM}[spec.model](spec.hidden, spec.heads)
+    return cli.make_model(spec.model, spec.hidden, spec.heads, fixed_tau=spec.fixed_tau)
 
 
 def source_model(run_dir: Path, N: int) -> Path:
