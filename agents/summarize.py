@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -35,7 +34,8 @@ class Run:
 
     @classmethod
     def read(cls, path: Path) -> Run:
-        history = History.from_dict(json.loads((path / "history.json").read_text()))
+        """The run in ``path`` (a ``seed_<s>`` directory holding ``history.json``)."""
+        history = History.read(path / "history.json")
         last = history.records[-1] if history.records else None
         nan = float("nan")
         return cls(int(path.name.removeprefix("seed_")),

@@ -8,6 +8,7 @@ Read :func:`train` top to bottom; the helpers above it each do one step of that 
 from __future__ import annotations
 
 import dataclasses
+import json
 import numbers
 import os
 import random
@@ -98,6 +99,11 @@ class History:
                                       accuracy={int(n): a for n, a in r["accuracy"].items()}))
                    for r in data["records"]]
         return cls(records, data["threshold"], data["stop_reason"])
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> History:
+        """The history in a ``history.json`` written by :func:`train`."""
+        return cls.from_dict(json.loads(Path(path).read_text()))
 
 
 class NonFiniteLossError(FloatingPointError):

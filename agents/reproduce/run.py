@@ -6,7 +6,6 @@ their time budget), so running the same plan twice trains nothing the second tim
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +32,7 @@ def read_history(run_dir: Path) -> History | None:
     path = run_dir / runstate.HISTORY
     if not path.exists():
         return None
-    return History.from_dict(json.loads(path.read_text()))
+    return History.read(path)
 
 
 def remaining_budget(spec: RunSpec, history: History | None) -> float | None:
