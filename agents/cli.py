@@ -2,7 +2,7 @@
 
 Every command has ``--help``; a bad flag or value prints one line naming it and exits with code 2.
 A command is a pair (add its arguments to a subparser, run it on the parsed namespace) in
-``COMMANDS``; later commands (analyze, sweep, summarize, reproduce) register the same way.
+``COMMANDS``: train, analyze, sweep, summarize and reproduce.
 """
 
 from __future__ import annotations

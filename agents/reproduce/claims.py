@@ -231,6 +231,7 @@ def _max_mean(ev: Evidence, **match: Any) -> float | None:
 
 
 def claim1(ev: Evidence) -> Claim:
+    """Claim 1: multi-head reaches larger N than single-head, and each N sooner."""
     numbers, checks = {}, {}
     for task in sorted({s.task for s in ev.specs if 1 in s.claims}):
         per = {}
@@ -248,6 +249,7 @@ def claim1(ev: Evidence) -> Claim:
 
 
 def claim2(ev: Evidence) -> Claim:
+    """Claim 2: without a curriculum, training fails beyond some N."""
     best: dict[int, list[float]] = {}
     for spec, h in ev.runs(curriculum="none", model="leaky", task="parity"):
         n = spec.heads[0]
@@ -270,6 +272,7 @@ def h_threshold(ev: Evidence) -> float:
 
 
 def claim3(ev: Evidence) -> Claim:
+    """Claim 3, fixed τ: τ = 1 suffices multi-head; larger τ and single-head do worse."""
     def arm(curriculum: str, tau: float | None) -> float | None:
         return _max_mean(ev, task="parity", curriculum=curriculum, model="leaky", fixed_tau=tau)
     taus = sorted({s.fixed_tau for s in ev.specs if 3 in s.claims and s.curriculum == "multi"})
@@ -291,6 +294,7 @@ def _stage_taus(ev: Evidence, curriculum: str) -> dict[int, tuple[float, float]]
 
 
 def claim4(ev: Evidence) -> Claim:
+    """Claim 4: single-head raises mean and spread of τ with N; multi-head keeps τ near 1."""
     single, multi = _stage_taus(ev, "single"), _stage_taus(ev, "multi")
     return Claim(4, "Single-head raises mean and spread of τ with N; multi-head keeps τ near 1",
                  PAPER_TEXT[4], {"single": single, "multi": multi}, rule_tau_growth(single, multi))
@@ -304,6 +308,7 @@ def _tau_net(ev: Evidence, curriculum: str) -> dict[int, float]:
 
 
 def claim5(ev: Evidence) -> Claim:
+    """Claim 5: τ_net grows with N in both curricula."""
     single, multi = _tau_net(ev, "single"), _tau_net(ev, "multi")
     return Claim(5, "τ_net grows with N in both curricula", PAPER_TEXT[5],
                  {"single": single, "multi": multi}, rule_tau_net(single, multi))
@@ -324,6 +329,7 @@ def _listing(values: Sequence[int]) -> str:
 
 
 def claim6(ev: Evidence) -> Claim:
+    """Claim 6: ablating long-τ neurons hurts single-head networks far more."""
     (single, at), (multi, _) = (_robustness(ev, c, "ablation") for c in ("single", "multi"))
     k = next(iter(ev.robustness.values()))["k"] if ev.robustness else None
     return Claim(6, "Ablating long-τ neurons hurts single-head networks far more", PAPER_TEXT[6],
@@ -334,6 +340,7 @@ def claim6(ev: Evidence) -> Claim:
 
 
 def claim7(ev: Evidence) -> Claim:
+    """Claim 7: multi-head networks are more robust to perturbation."""
     (single, at), (multi, _) = (_robustness(ev, c, "perturbation") for c in ("single", "multi"))
     return Claim(7, "Multi-head networks are more robust to perturbation", PAPER_TEXT[7],
                  {"single": single, "multi": multi, "N": at}, rule_perturbation(single, multi),
@@ -341,6 +348,7 @@ def claim7(ev: Evidence) -> Claim:
 
 
 def claim8(ev: Evidence) -> Claim:
+    """Claim 8: the multi-head curriculum also helps GRUs and LSTMs."""
     numbers, checks = {}, {}
     for model in sorted({s.model for s in ev.specs if 8 in s.claims}):
         fixed = [(s.heads[0], max_N(h)) for s, h in ev.runs(curriculum="none", model=model)]
@@ -353,6 +361,7 @@ def claim8(ev: Evidence) -> Claim:
 
 
 def claim9(ev: Evidence) -> Claim:
+    """Claim 9: multi-head networks learn new, larger N faster when retrained."""
     numbers: dict[str, dict[int, tuple[int | None, float]]] = {"single": {}, "multi": {}}
     cap = 0
     for spec in ev.specs:
