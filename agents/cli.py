@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.analysis.report import add_analyze_arguments, run_analyze
+from agents.cli_types import float_above, int_at_least
 from agents.reproduce.cli import add_reproduce_arguments, run_reproduce
 from agents.summarize import add_summarize_arguments, run_summarize
 from agents.sweep_cli import add_sweep_arguments, run_sweep_command
@@ -30,31 +31,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}")
-        return value
-    return parse
-
-
-def _float_above(minimum: float, inclusive: bool = False) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not (value >= minimum if inclusive else value > minimum) or value == float("inf"):
-            raise argparse.ArgumentTypeError(
-                f"expected a number {'>=' if inclusive else '>'} {minimum}, got {text!r}")
-        return value
-    return parse
-
-
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     task = p.add_argument_group("task and curriculum")
     task.add_argument("--task", choices=list(TASK_IDS), default="parity",
@@ -63,12 +39,12 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                       help="single: one head, N -> N+1 when solved; multi: add head N+1 and keep "
                            "the others; sliding: drop the smallest N, add one above; none: the "
                            "starting heads throughout (default: %(default)s)")
-    task.add_argument("--heads", type=_int_at_least(1), nargs="+", default=[2], metavar="N",
+    task.add_argument("--heads", type=int_at_least(1), nargs="+", default=[2], metavar="N",
                       help="starting head set, e.g. --heads 2 3 4 for a sliding window of three "
                            "(default: 2)")
-    task.add_argument("--max-n", type=_int_at_least(1), default=None, metavar="N",
+    task.add_argument("--max-n", type=int_at_least(1), default=None, metavar="N",
                       help="the curriculum never goes beyond this N (default: no cap)")
-    task.add_argument("--threshold", type=_float_above(0.0), default=0.98,
+    task.add_argument("--threshold", type=float_above(0.0), default=0.98,
                       help="accuracy above which a stage counts as solved (default: %(default)s)")
     task.add_argument("--labels", choices=("final", "every_step"), default="final",
                       help="a label at the last step only, or at every step whose window is "
@@ -78,32 +54,32 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument("--model", choices=MODELS, default="leaky",
                        help="leaky: the paper's leaky RNN with a timescale per neuron; gru; lstm "
                             "(default: %(default)s)")
-    model.add_argument("--hidden", type=_int_at_least(1), default=500, metavar="H",
+    model.add_argument("--hidden", type=int_at_least(1), default=500, metavar="H",
                        help="number of hidden units (default: %(default)s, the paper's)")
     taus = model.add_mutually_exclusive_group()
-    taus.add_argument("--tau", type=_float_above(1.0, inclusive=True), default=None, metavar="T",
+    taus.add_argument("--tau", type=float_above(1.0, inclusive=True), default=None, metavar="T",
                       help="leaky only: start every trainable tau at T (default: 1 + U(0, 1))")
-    taus.add_argument("--fixed-tau", type=_float_above(1.0, inclusive=True), default=None,
+    taus.add_argument("--fixed-tau", type=float_above(1.0, inclusive=True), default=None,
                       metavar="T", help="leaky only: fix every tau at T; tau is not trained")
 
     run = p.add_argument_group("training")
-    run.add_argument("--epochs", type=_int_at_least(1), default=50, metavar="E",
+    run.add_argument("--epochs", type=int_at_least(1), default=50, metavar="E",
                      help="epochs of the whole run, resumed or not (default: %(default)s)")
-    run.add_argument("--steps-per-epoch", type=_int_at_least(1), default=600, metavar="S",
+    run.add_argument("--steps-per-epoch", type=int_at_least(1), default=600, metavar="S",
                      help="training batches per epoch (default: %(default)s)")
-    run.add_argument("--eval-steps", type=_int_at_least(1), default=50, metavar="S",
+    run.add_argument("--eval-steps", type=int_at_least(1), default=50, metavar="S",
                      help="evaluation batches per epoch (default: %(default)s)")
-    run.add_argument("--batch-size", type=_int_at_least(1), default=256, metavar="B",
+    run.add_argument("--batch-size", type=int_at_least(1), default=256, metavar="B",
                      help="sequences per batch (default: %(default)s)")
-    run.add_argument("--lr", type=_float_above(0.0), default=0.05,
+    run.add_argument("--lr", type=float_above(0.0), default=0.05,
                      help="learning rate of SGD with Nesterov momentum 0.1 (default: %(default)s)")
-    run.add_argument("--seed", type=_int_at_least(0), default=0,
+    run.add_argument("--seed", type=int_at_least(0), default=0,
                      help="seed of every random draw (default: %(default)s)")
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                      help="where to train (default: %(default)s)")
-    run.add_argument("--target-n", type=_int_at_least(1), default=None, metavar="N",
+    run.add_argument("--target-n", type=int_at_least(1), default=None, metavar="N",
                      help="stop once a head with N >= this is solved")
-    run.add_argument("--time-budget", type=_float_above(0.0), default=None, metavar="SECONDS",
+    run.add_argument("--time-budget", type=float_above(0.0), default=None, metavar="SECONDS",
                      help="stop before an epoch that would end after this many seconds")
 
     out = p.add_argument_group("output")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agents.cli_types import int_at_least
 from agents.train import History
 
 CSV, MARKDOWN, FIGURE = "summary.csv", "summary.md", "n_reached.png"
@@ -164,11 +165,10 @@ def write_summary(sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
 
 def add_summarize_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks summarize``."""
-    from agents.cli import _int_at_least
 
     p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
                    help="a sweep directory: <condition>/seed_<s>/history.json")
-    p.add_argument("--reach", type=_int_at_least(1), nargs="+", default=[5, 10, 20], metavar="N",
+    p.add_argument("--reach", type=int_at_least(1), nargs="+", default=[5, 10, 20], metavar="N",
                    help="report epochs and seconds to reach each of these N (default: 5 10 20)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="where to write summary.csv, summary.md, n_reached.png "

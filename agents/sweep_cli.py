@@ -22,6 +22,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from agents.cli_types import float_above, int_at_least
 from agents.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
                           run_sweep)
 
@@ -50,7 +51,7 @@ def _setting(text: str) -> tuple[str, list[Any]]:
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks sweep``."""
-    from agents.cli import CURRICULA, MODELS, TASK_IDS, _int_at_least
+    from agents.cli import CURRICULA, MODELS, TASK_IDS
 
     p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
                    help="runs go to SWEEP_DIR/<condition>/seed_<s>/, the grid to sweep.json")
@@ -67,7 +68,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     grid.add_argument("--tau", nargs="+", type=_tau, default=None, metavar="TAU",
                       help="'trained' or a fixed τ >= 1 (leaky only), e.g. --tau trained 1 2 "
                            "(default: trained)")
-    grid.add_argument("--seeds", nargs="+", type=_int_at_least(0), default=None, metavar="S",
+    grid.add_argument("--seeds", nargs="+", type=int_at_least(0), default=None, metavar="S",
                       help="seeds (default: 0)")
     grid.add_argument("--set", type=_setting, action="append", default=None, metavar="KEY=VALUE",
                       help="any other train flag, e.g. --set hidden=64 --set epochs=5; "
@@ -83,25 +84,24 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_executor_arguments(ex: argparse._ActionsContainer) -> None:
     """Where and how jobs run (``memtasks sweep`` and ``memtasks reproduce --scale paper``)."""
-    from agents.cli import _float_above, _int_at_least
 
     ex.add_argument("--executor", choices=EXECUTORS, default="local",
                     help="local: subprocesses on this machine; slurm: a SLURM job array "
                          "(default: %(default)s)")
-    ex.add_argument("--jobs", type=_int_at_least(1), default=None, metavar="J",
+    ex.add_argument("--jobs", type=int_at_least(1), default=None, metavar="J",
                     help="runs at a time (local default: 1; slurm: array parallelism, default "
                          "no limit)")
-    ex.add_argument("--time", type=_int_at_least(1), default=24 * 60, metavar="MINUTES",
+    ex.add_argument("--time", type=int_at_least(1), default=24 * 60, metavar="MINUTES",
                     help="time limit per job; slurm jobs past it are requeued and resume "
                          "(default: %(default)s)")
-    ex.add_argument("--cpus", type=_int_at_least(1), default=None, metavar="C",
+    ex.add_argument("--cpus", type=int_at_least(1), default=None, metavar="C",
                     help="CPUs per job (local: torch threads per job)")
-    ex.add_argument("--gpus", type=_int_at_least(0), default=None, metavar="G",
+    ex.add_argument("--gpus", type=int_at_least(0), default=None, metavar="G",
                     help="GPUs per job (default: 1 when the runs train on cuda, else 0)")
-    ex.add_argument("--mem", type=_int_at_least(1), default=None, metavar="GB",
+    ex.add_argument("--mem", type=int_at_least(1), default=None, metavar="GB",
                     help="slurm: memory per job in GB")
     ex.add_argument("--partition", default=None, help="slurm: the partition")
-    ex.add_argument("--poll", type=_float_above(0.0), default=5.0, metavar="SECONDS",
+    ex.add_argument("--poll", type=float_above(0.0), default=5.0, metavar="SECONDS",
                     help="seconds between looks at the jobs (default: %(default)s)")
     ex.add_argument("--no-wait", action="store_true",
                     help="submit and return without waiting (slurm)")
