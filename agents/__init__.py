@@ -1,12 +1,13 @@
-"""Learners for memory tasks: leaky RNN with trainable tau, GRU, LSTM; training and analysis."""
+"""Learners for memory tasks: leaky RNN with trainable tau, GRU, LSTM; training and analysis.
 
-from agents.checkpoint import load, load_reference_checkpoint, save
-from agents.gated import GRU, LSTM
-from agents.leaky_rnn import LeakyRNN
-from agents.protocol import check_model
-from agents.train import History, NonFiniteLossError, train
+Sub-packages, imports pointing down only: ``models`` ← ``training`` ← ``analysis`` ← ``experiments``.
+"""
+
+from agents.models import GRU, LSTM, LeakyRNN, check_model
+from agents.training import (History, NonFiniteLossError, load, load_reference_checkpoint, save,
+                             summary_table, train)
 
 __all__ = [
     "GRU", "History", "LSTM", "LeakyRNN", "NonFiniteLossError", "check_model", "load",
-    "load_reference_checkpoint", "save", "train",
+    "load_reference_checkpoint", "save", "summary_table", "train",
 ]

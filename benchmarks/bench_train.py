@@ -21,8 +21,8 @@ import torch
 
 import curricula
 import memtasks  # noqa: F401  (registers the envs)
-from agents.leaky_rnn import LeakyRNN
-from agents.train import paper_optimizer, sequence_loss, train
+from agents import LeakyRNN
+from agents.training.loop import paper_optimizer, sequence_loss, train
 
 
 def bare_loop(model, env, steps, batch, seed, device):

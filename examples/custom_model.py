@@ -24,8 +24,7 @@ from torch import nn
 
 import curricula
 import memtasks  # noqa: F401  (registers the envs)
-from agents.monitor import summary_table
-from agents.train import train
+from agents import summary_table, train
 
 
 class TwoLayerGRU(nn.Module):

@@ -20,9 +20,7 @@ import gymnasium as gym
 
 import curricula
 import memtasks  # noqa: F401  (registers the envs)
-from agents.leaky_rnn import LeakyRNN
-from agents.monitor import summary_table
-from agents.train import train
+from agents import LeakyRNN, summary_table, train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -20,8 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import curricula  # noqa: E402
 import memtasks  # noqa: E402, F401  (registers the envs)
-from agents.leaky_rnn import LeakyRNN  # noqa: E402
-from agents.train import History, train  # noqa: E402
+from agents import History, LeakyRNN, train  # noqa: E402
 
 CURRICULA = {"single-head": curricula.SingleHead, "multi-head": curricula.MultiHead}
 

@@ -33,7 +33,7 @@ def reference():
 @pytest.fixture
 def memtasks_cli(capsys):
     """``memtasks_cli(argv)`` → (exit code, stdout, stderr lines) of the ``memtasks`` command, run in process."""
-    from agents.cli import main
+    from agents.experiments.cli import main
 
     def call(argv: list[str]) -> tuple[int, str, list[str]]:
         try:

@@ -30,7 +30,7 @@ import agents
 import curricula
 import memtasks
 from agents import GRU, LSTM, LeakyRNN, analysis
-from agents.cli import COMMANDS, main
+from agents.experiments.cli import COMMANDS, main
 from memtasks.vector import MemoryTaskVectorEnv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -382,8 +382,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(row: CliRow, tmp_path):
 
 
 def test_the_console_entry_point_behaves_the_same(tmp_path):
-    """One real ``python -m agents.cli`` start (the rows above fork to skip torch's import)."""
-    proc = subprocess.run([sys.executable, "-m", "agents.cli", "train", "--hidden", "0"],
+    """One real ``python -m agents.experiments.cli`` start (the rows above fork to skip torch's import)."""
+    proc = subprocess.run([sys.executable, "-m", "agents.experiments.cli", "train", "--hidden", "0"],
                           cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2

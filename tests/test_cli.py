@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from agents.cli import build_parser, main
+from agents.experiments.cli import build_parser, main
 
 TINY = ["--hidden", "8", "--epochs", "2", "--steps-per-epoch", "3", "--eval-steps", "1",
         "--batch-size", "8", "--no-progress"]

@@ -15,8 +15,9 @@ import torch
 
 import agents
 import memtasks  # noqa: F401  (registers the envs)
-from agents import LeakyRNN, runstate
-from agents.train import train
+from agents import LeakyRNN
+from agents.training import runstate
+from agents.training.loop import train
 
 RUN = dict(steps_per_epoch=2, eval_steps=1, batch_size=4, seed=1, progress=False)
 

@@ -22,8 +22,9 @@ import torch
 
 import curricula
 import memtasks  # noqa: F401  (registers the envs)
-from agents import LeakyRNN, runstate
-from agents.train import History, train
+from agents import LeakyRNN
+from agents.training import runstate
+from agents.training.loop import History, train
 
 EPOCHS = 12
 RUN = dict(epochs=EPOCHS, steps_per_epoch=4, eval_steps=2, batch_size=8, seed=5, progress=False,

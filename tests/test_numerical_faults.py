@@ -9,8 +9,9 @@ import pytest
 import torch
 
 import memtasks  # noqa: F401  (registers the envs)
-from agents import LeakyRNN, NonFiniteLossError, runstate
-from agents.train import train
+from agents import LeakyRNN, NonFiniteLossError
+from agents.training import runstate
+from agents.training.loop import train
 
 RUN = dict(steps_per_epoch=3, eval_steps=1, batch_size=8, seed=2, progress=False)
 

@@ -6,11 +6,11 @@ import struct
 
 import pytest
 
-from agents.cli import main
-from agents.reproduce import pipeline
-from agents.reproduce.plan import SCALES, make_plan
-from agents.reproduce.run import read_history, train_run
-from agents.sweep import ExecutorConfig, SweepResult, run_status
+from agents.experiments.cli import main
+from agents.experiments.reproduce import pipeline
+from agents.experiments.reproduce.plan import SCALES, make_plan
+from agents.experiments.reproduce.run import read_history, train_run
+from agents.experiments.sweep import ExecutorConfig, SweepResult, run_status
 
 
 def _png_size(path):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from agents.reproduce import claims as C
-from agents.reproduce.plan import SCALES, make_plan
-from agents.train import EpochRecord, History
+from agents.experiments.reproduce import claims as C
+from agents.experiments.reproduce.plan import SCALES, make_plan
+from agents.training.loop import EpochRecord, History
 
 
 @pytest.mark.parametrize("checks, expected", [

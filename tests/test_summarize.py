@@ -9,9 +9,9 @@ import math
 import pytest
 from matplotlib.image import imread
 
-from agents.cli import main
-from agents.summarize import summarize, write_summary
-from agents.train import EpochRecord, History
+from agents.experiments.cli import main
+from agents.experiments.summarize import summarize, write_summary
+from agents.training.loop import EpochRecord, History
 
 
 def write_run(sweep_dir, condition, seed, solved, seconds=1.0, tau=(1.5, 0.2)):

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from agents import sweep_cli
-from agents.cli import main
-from agents.sweep import (ExecutorConfig, Grid, RunSpec, SweepResult, make_executor, run_status,
+from agents.experiments import sweep_cli
+from agents.experiments.cli import main
+from agents.experiments.sweep import (ExecutorConfig, Grid, RunSpec, SweepResult, make_executor, run_status,
                           run_sweep)
 
 TINY = {"hidden": 4, "epochs": 2, "steps_per_epoch": 2, "eval_steps": 1, "batch_size": 4}

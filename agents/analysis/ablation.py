@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents._checks import check_int, check_probability
+from memtasks.checks import check_int, check_probability
 from agents.analysis.activity import bernoulli_bits, skip_steps, stream_states
 from memtasks import label_stream
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents._checks import check_int, check_probability
+from memtasks.checks import check_int, check_probability
 
 
 def bernoulli_bits(rng: np.random.Generator, steps: int, streams: int, p: float | None) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents._checks import check_int
+from memtasks.checks import check_int
 from agents.analysis.ablation import accuracy
 
 TARGETS = ("weights", "tau")

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from agents.heads import Heads, validate_heads
+from agents.models.heads import Heads, validate_heads
 
 
 def test_readout_shape_and_order_match_each_head():

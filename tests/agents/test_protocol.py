@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from agents import GRU, LSTM, LeakyRNN, check_model
-from agents.heads import Heads
+from agents.models.heads import Heads
 
 
 class TwoLayerGRU(nn.Module):

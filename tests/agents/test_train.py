@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import curricula
-from agents import runstate
-from agents.train import (EpochRecord, History, NonFiniteLossError, count_correct,
+from agents.training import runstate
+from agents.training.loop import (EpochRecord, History, NonFiniteLossError, count_correct,
                           sequence_loss, solved_N, train)
 
 SMALL = dict(epochs=2, steps_per_epoch=3, eval_steps=2, batch_size=8, progress=False)

@@ -7,8 +7,8 @@ import torch
 
 import curricula
 import memtasks  # noqa: F401  (registers the envs)
-from agents.leaky_rnn import LeakyRNN
-from agents.train import train
+from agents.models.leaky_rnn import LeakyRNN
+from agents.training.loop import train
 
 
 def test_multi_head_parity_reaches_N_4(tmp_path):

@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from agents import runstate
-from agents.train import History, train
+from agents.training import runstate
+from agents.training.loop import History, train
 
 RUN = dict(steps_per_epoch=4, eval_steps=2, batch_size=8, seed=3, progress=False, threshold=0.98)
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.checkpoint import safe_load, write_atomic
+from agents.training.checkpoint import safe_load, write_atomic
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents import sweep
+from agents.experiments import sweep
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents import runstate
-from agents._checks import check_device, check_int, check_positive
-from agents.checkpoint import KINDS, save
-from agents.monitor import Monitor, timescales
-from agents.protocol import check_model
+from agents.training import runstate
+from agents.models.device import check_device
+from memtasks.checks import check_int, check_positive
+from agents.training.checkpoint import KINDS, save
+from agents.training.monitor import Monitor, timescales
+from agents.models.protocol import check_model
 
 LR = 0.05
 MOMENTUM = 0.1

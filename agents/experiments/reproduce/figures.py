@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from agents.analysis.figures import _save
-from agents.reproduce.claims import Claim
+from agents.experiments.reproduce.claims import Claim
 
 COLORS = {"single": "tab:orange", "multi": "tab:blue", "none": "tab:gray"}
 

@@ -16,10 +16,10 @@ import numpy as np
 from agents import analysis
 from agents.analysis.ablation import SELECTIONS
 from agents.analysis.report import load_stages
-from agents.checkpoint import load
-from agents.reproduce.plan import Scale
-from agents.reproduce.run import read_history
-from agents.runstate import save_json
+from agents.training.checkpoint import load
+from agents.experiments.reproduce.plan import Scale
+from agents.experiments.reproduce.run import read_history
+from agents.training.runstate import save_json
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)
 EPS_TAU = 0.1

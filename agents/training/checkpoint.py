@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from agents.gated import GRU, LSTM
-from agents.heads import HeadedModel, validate_heads
-from agents.leaky_rnn import LeakyRNN
+from agents.models.gated import GRU, LSTM
+from agents.models.heads import HeadedModel, validate_heads
+from agents.models.leaky_rnn import LeakyRNN
 
 FORMAT = "memtasks-model-v1"
 KINDS: dict[str, type[HeadedModel]] = {"leaky": LeakyRNN, "gru": GRU, "lstm": LSTM}

@@ -3,7 +3,7 @@
 A model is a ``torch.nn.Module`` with
 - ``heads``: a tuple of the N of its readout heads;
 - ``set_heads(heads)``: change that set, keeping the weights of heads that stay
-  (may return the new parameters, see ``agents.heads``);
+  (may return the new parameters, see ``agents.models.heads``);
 - ``forward(inputs)``: inputs ``(T, B, input_size)`` → hidden states ``(T, B, hidden)``;
 - ``readout(states)``: ``(..., hidden)`` → logits ``(..., len(heads), 2)``.
 Optional: ``input_size`` (default 1) and ``timescales()`` (monitoring).

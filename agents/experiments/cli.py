@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from agents.analysis.report import add_analyze_arguments, run_analyze
-from agents.cli_types import float_above, int_at_least
-from agents.reproduce.cli import add_reproduce_arguments, run_reproduce
-from agents.summarize import add_summarize_arguments, run_summarize
-from agents.sweep_cli import add_sweep_arguments, run_sweep_command
+from agents.experiments.cli_types import float_above, int_at_least
+from agents.experiments.reproduce.cli import add_reproduce_arguments, run_reproduce
+from agents.experiments.summarize import add_summarize_arguments, run_summarize
+from agents.experiments.sweep_cli import add_sweep_arguments, run_sweep_command
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}
@@ -107,7 +107,7 @@ def make_model(kind: str, hidden: int, heads: Sequence[int], *, tau: float | Non
                fixed_tau: float | None = None) -> Any:
     """A fresh network of ``kind`` (one of MODELS); a leaky one starts τ at ``tau`` or fixes it at ``fixed_tau``."""
     from agents import LeakyRNN
-    from agents.checkpoint import KINDS
+    from agents.training.checkpoint import KINDS
 
     if kind == "leaky":
         fixed = fixed_tau is not None
@@ -116,8 +116,8 @@ def make_model(kind: str, hidden: int, heads: Sequence[int], *, tau: float | Non
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from agents.monitor import summary_table
-    from agents.train import train
+    from agents.training.monitor import summary_table
+    from agents.training.loop import train
 
     if args.model != "leaky" and (args.tau is not None or args.fixed_tau is not None):
         raise ValueError(f"--tau and --fixed-tau apply to --model leaky only, not {args.model!r}")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.cli_types import int_at_least
-from agents.train import History
+from agents.experiments.cli_types import int_at_least
+from agents.training.loop import History
 
 CSV, MARKDOWN, FIGURE = "summary.csv", "summary.md", "n_reached.png"
 

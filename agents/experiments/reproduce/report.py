@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.reproduce.claims import PAPER, UNTESTED, Claim
-from agents.reproduce.figures import draw
-from agents.reproduce.plan import Scale
+from agents.experiments.reproduce.claims import PAPER, UNTESTED, Claim
+from agents.experiments.reproduce.figures import draw
+from agents.experiments.reproduce.plan import Scale
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,10 +14,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents import cli, runstate
-from agents.checkpoint import load
-from agents.reproduce.plan import RunSpec
-from agents.train import History, train
+from agents.experiments import cli
+from agents.training import runstate
+from agents.training.checkpoint import load
+from agents.experiments.reproduce.plan import RunSpec
+from agents.training.loop import History, train
 
 DONE = ("target_N", "finished", "time_budget")  # stop reasons that end a run for good
 

@@ -22,8 +22,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from agents.cli_types import float_above, int_at_least
-from agents.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
+from agents.experiments.cli_types import float_above, int_at_least
+from agents.experiments.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
                           run_sweep)
 
 GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
@@ -51,7 +51,7 @@ def _setting(text: str) -> tuple[str, list[Any]]:
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks sweep``."""
-    from agents.cli import CURRICULA, MODELS, TASK_IDS
+    from agents.experiments.cli import CURRICULA, MODELS, TASK_IDS
 
     p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
                    help="runs go to SWEEP_DIR/<condition>/seed_<s>/, the grid to sweep.json")
@@ -163,7 +163,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     grid = grid_from_args(args)
     specs = grid.specs() if grid is not None else read_sweep_file(args.sweep_dir)
     if args.dry_run:
-        from agents.sweep import run_status
+        from agents.experiments.sweep import run_status
 
         for spec in specs:
             print(f"{run_status(spec, args.sweep_dir):>7}  {spec.run_dir(args.sweep_dir)}")

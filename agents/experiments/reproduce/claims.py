@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
-from agents.reproduce.plan import RunSpec
-from agents.train import History, solved_N
+from agents.experiments.reproduce.plan import RunSpec
+from agents.training.loop import History, solved_N
 
 REPRODUCED, PARTLY, NOT, UNTESTED = ("reproduced", "partly", "not reproduced",
                                      "not tested at this scale")

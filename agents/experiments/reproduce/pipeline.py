@@ -7,13 +7,13 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from agents.reproduce import measure
-from agents.reproduce.claims import Evidence, evaluate
-from agents.reproduce.plan import RunSpec, Scale, make_plan
-from agents.reproduce.report import command_line, write_report
-from agents.reproduce.run import estimate_seconds, is_finished, read_history, run_plan
-from agents.sweep import ExecutorConfig, SweepResult, run_sweep
-from agents.train import solved_N
+from agents.experiments.reproduce import measure
+from agents.experiments.reproduce.claims import Evidence, evaluate
+from agents.experiments.reproduce.plan import RunSpec, Scale, make_plan
+from agents.experiments.reproduce.report import command_line, write_report
+from agents.experiments.reproduce.run import estimate_seconds, is_finished, read_history, run_plan
+from agents.experiments.sweep import ExecutorConfig, SweepResult, run_sweep
+from agents.training.loop import solved_N
 
 ANALYSIS_SECONDS = 0.1  # per stage and 1000 recorded steps (measured 0.07 with 64 units)
 
@@ -70,7 +70,7 @@ def reproduce(scale: Scale, out: Path, argv: list[str], progress: bool = True,
     """Run the reproduction at ``scale`` into ``out``; return REPORT.md's path and the sweep's end.
 
     Smoke and cpu scales train every run here, one after the other. At a scale that does not
-    train locally (paper), the runs that start from scratch go to :func:`agents.sweep.run_sweep`
+    train locally (paper), the runs that start from scratch go to :func:`agents.experiments.sweep.run_sweep`
     on ``executor`` (default: local jobs) as run directories ``out/runs/<name>`` (finished ones
     skipped, unfinished ones resumed); once it has ended, the short retraining runs of claim 9
     train here. The report covers the runs found in ``out/runs``.

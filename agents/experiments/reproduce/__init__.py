@@ -4,6 +4,6 @@ plan (scales → run specs) → run (train missing runs, resumable) → measure 
 networks, cached) → claims (numbers and a verdict per claim) → report (REPORT.md, PNGs, JSON).
 """
 
-from agents.reproduce.plan import SCALES, RunSpec, Scale, make_plan
+from agents.experiments.reproduce.plan import SCALES, RunSpec, Scale, make_plan
 
 __all__ = ["SCALES", "RunSpec", "Scale", "make_plan"]

@@ -102,7 +102,7 @@ class _RaisingParser(argparse.ArgumentParser):
 
 
 def _train_parser() -> argparse.ArgumentParser:
-    from agents.cli import _add_train_arguments  # the cli registers this module: import late
+    from agents.experiments.cli import _add_train_arguments  # the cli registers this module: import late
 
     parser = _RaisingParser(prog="memtasks train", add_help=False)
     parser.add_argument("command")
@@ -181,7 +181,7 @@ class TrainJob(submitit.helpers.Checkpointable):
     def __call__(self, argv: list[str]) -> int:
         import torch
 
-        from agents.cli import main
+        from agents.experiments.cli import main
 
         if self.threads is not None:
             torch.set_num_threads(self.threads)
@@ -257,7 +257,7 @@ class SweepResult:
 
 def write_sweep_file(specs: Sequence[RunSpec], sweep_dir: Path, config: ExecutorConfig) -> None:
     """Record the grid (runs, conditions, executor) in ``sweep_dir/sweep.json``, for resubmission."""
-    from agents.runstate import save_json
+    from agents.training.runstate import save_json
 
     save_json({"runs": [s.to_dict() | {"condition": s.condition,
                                        "run_dir": str(s.run_dir(sweep_dir).relative_to(sweep_dir))}

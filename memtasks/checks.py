@@ -1,4 +1,7 @@
-"""Argument checks shared by training and analysis (messages name the argument, its value and what is accepted)."""
+"""The argument checks of every package: each message names the argument, its value and what is accepted.
+
+One vocabulary for memtasks, curricula and agents: ``X=… is not accepted: expected …``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import numbers
 from typing import Any
 
 import numpy as np
-import torch
 
 
 def check_int(value: object, name: str, minimum: int = 1) -> int:
@@ -41,22 +43,3 @@ def check_positive(value: Any, name: str, optional: bool = False) -> float | Non
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name}={value!r} is not accepted: expected {expected}")
     return float(value)
-
-
-def check_device(device: Any) -> torch.device:
-    """``device`` as a torch.device on which this machine can run: the CPU or an available CUDA GPU."""
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device={device!r} is not accepted: expected 'cpu', 'cuda' or 'cuda:<i>'")
-    try:
-        device = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"device={device!r} is not accepted: expected 'cpu', 'cuda' or "
-                         f"'cuda:<i>'") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={str(device)!r} is not available: torch sees no CUDA GPU")
-        device = torch.device("cuda", device.index if device.index is not None
-                              else torch.cuda.current_device())
-    elif device.type != "cpu":
-        raise ValueError(f"device={str(device)!r} is not accepted: expected 'cpu' or 'cuda'")
-    return device

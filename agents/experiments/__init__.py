@@ -1,0 +1,1 @@
+"""Experiment tools: the run description, the ``memtasks`` command line, sweeps, summaries, reproduction."""
