@@ -81,11 +81,16 @@ class PaperMeasurements:
             "perturbation": {target: {eps: float(self.relative(acc).mean())
                                       for eps, acc in by_eps.items()}
                              for target, by_eps in self.perturbation.items()},
-            "tau": {"mean": float(self.tau.mean()), "std": float(self.tau.std())},
-            "tau_net": {**paper_tau_net_summary(self.fit.tau),
-                        "fraction_double": float(np.mean(self.fit.model == 2))},
-            "dimensionality": float(self.dimensionality.mean()),
-            "settings": self.settings}
+            **timescale_summary(self.tau, self.fit, self.dimensionality), "settings": self.settings}
+
+
+def timescale_summary(tau: np.ndarray, fit: TimescaleFit, dimensionality: np.ndarray) -> dict:
+    """The paper's summary of a network's timescales: raw τ (mean, std), τ_net (mean and std
+    above 1, the fraction of double exponentials) and the mean dimensionality over trials."""
+    return {"tau": {"mean": float(np.mean(tau)), "std": float(np.std(tau))},
+            "tau_net": {**paper_tau_net_summary(fit.tau),
+                        "fraction_double": float(np.mean(fit.model == 2))},
+            "dimensionality": float(np.mean(dimensionality))}
 
 
 def _epsilons(values: object, name: str) -> tuple[float, ...]:
@@ -98,6 +103,32 @@ def _epsilons(values: object, name: str) -> tuple[float, ...]:
                                for v in grid):
         raise ValueError(f"{name}={values!r} is not accepted: expected a sequence of floats >= 0")
     return tuple(float(v) for v in grid)
+
+
+def recording_chunks(steps: int, burn_in: int) -> int:
+    """How many chunks :func:`paper_timescales` records (a progress bar's units)."""
+    return -(-(burn_in + steps) // CHUNK) - burn_in // CHUNK
+
+
+def paper_timescales(model: nn.Module, *, trials: int = 10, steps: int = 100_000, burn_in: int = 500,
+                     fit_lag: int = 30, seed: int = 0,
+                     bar: tqdm | None = None) -> tuple[np.ndarray, TimescaleFit, np.ndarray]:
+    """Record ``model`` as the paper does and return the pooled autocorrelation (lags
+    0..fit_lag, units), the paper's fits of it, and each trial's explained-variance ratios
+    (trials, units); the activity is streamed, never held whole. ``bar`` advances per chunk, then
+    once for the fits."""
+    bar = bar if bar is not None else tqdm(disable=True)
+    running, covariance = RunningAutocorrelation(fit_lag, average="pooled"), TrialCovariance()
+    bar.set_postfix_str("recording")
+    for chunk in activity_chunks(model, steps, trials, burn_in, seed, p=None, chunk=CHUNK):
+        running.update(chunk)
+        covariance.update(chunk)
+        bar.update()
+    bar.set_postfix_str("fits")
+    ac = running.result()
+    fit = fit_timescales_paper(ac, fit_lag)
+    bar.update()
+    return ac, fit, covariance.explained_variance()
 
 
 def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | None = None,
@@ -123,21 +154,11 @@ def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | No
     k = max(1, round(ABLATED_FRACTION * len(tau))) if k is None else check_int(k, "k")
     if k > len(tau):
         raise ValueError(f"k={k!r} is not accepted: expected at most {len(tau)} (the neurons)")
-    chunks = -(-(burn_in + steps) // CHUNK) - burn_in // CHUNK  # those activity_chunks yields
-    bar = tqdm(total=chunks + 2 + 3 * k + draws * sum(map(len, targets.values())),
-               desc="paper protocol", disable=not progress)
+    work = recording_chunks(steps, burn_in) + 2 + 3 * k + draws * sum(map(len, targets.values()))
+    bar = tqdm(total=work, desc="paper protocol", disable=not progress)
 
-    bar.set_postfix_str("recording")
-    running, covariance = RunningAutocorrelation(fit_lag, average="pooled"), TrialCovariance()
-    for chunk in activity_chunks(model, steps, trials, burn_in, seed, p=None, chunk=CHUNK):
-        running.update(chunk)
-        covariance.update(chunk)
-        bar.update()
-    bar.set_postfix_str("fits")
-    ac = running.result()
-    fit = fit_timescales_paper(ac, fit_lag)
-    ratios = covariance.explained_variance()
-    bar.update()
+    ac, fit, ratios = paper_timescales(model, trials=trials, steps=steps, burn_in=burn_in,
+                                       fit_lag=fit_lag, seed=seed, bar=bar)
 
     scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed, "p": 0.5}
     baseline = accuracy(model, task, N, **scoring)
