@@ -47,32 +47,26 @@ CHUNK = 1000
 
 
 @dataclass
-class PaperMeasurements:
-    """Everything the paper protocol measured on one network (the summary is :meth:`summary`).
+class PaperRobustness:
+    """Accuracies of one network intact, ablated and perturbed, by the paper's protocol.
 
-    ``ablation`` maps longest/shortest/random to (neurons, accuracies (k, repeats));
-    ``perturbation`` maps weights/tau to {ε: accuracies (draws, repeats)}.
+    ``baseline``: (repeats,) per stream; ``ablation`` maps longest/shortest/random to (neurons,
+    accuracies (k, repeats)); ``perturbation`` maps weights/tau to {ε: accuracies (draws, repeats)}.
     """
 
     N: int
     task: str
     k: int
     baseline: np.ndarray
-    tau: np.ndarray
-    autocorrelation: np.ndarray
-    fit: TimescaleFit
-    explained_variance: np.ndarray
-    dimensionality: np.ndarray
     ablation: dict[str, tuple[np.ndarray, np.ndarray]]
     perturbation: dict[str, dict[float, np.ndarray]]
-    settings: dict
 
     def relative(self, acc: np.ndarray) -> np.ndarray:
         """(acc − 0.5) / (best baseline stream − 0.5), elementwise."""
         return relative_accuracy(acc, float(self.baseline.max()))
 
     def summary(self) -> dict:
-        """The paper's numbers as a plain dict (see :func:`paper_protocol`)."""
+        """The relative accuracies, averaged over neurons (or draws) and streams, as a plain dict."""
         return {
             "protocol": "paper", "N": self.N, "task": self.task, "k": self.k,
             "accuracy": float(self.baseline.mean()), "accuracy_best": float(self.baseline.max()),
@@ -80,8 +74,26 @@ class PaperMeasurements:
                          for name, (_, acc) in self.ablation.items()},
             "perturbation": {target: {eps: float(self.relative(acc).mean())
                                       for eps, acc in by_eps.items()}
-                             for target, by_eps in self.perturbation.items()},
-            **timescale_summary(self.tau, self.fit, self.dimensionality), "settings": self.settings}
+                             for target, by_eps in self.perturbation.items()}}
+
+
+@dataclass
+class PaperMeasurements(PaperRobustness):
+    """Everything the paper protocol measured on one network (the summary is :meth:`summary`):
+    the accuracies of :class:`PaperRobustness`, raw τ, the pooled autocorrelation and its fits,
+    and each trial's explained-variance ratios and dimensionality."""
+
+    tau: np.ndarray
+    autocorrelation: np.ndarray
+    fit: TimescaleFit
+    explained_variance: np.ndarray
+    dimensionality: np.ndarray
+    settings: dict
+
+    def summary(self) -> dict:
+        """The paper's numbers as a plain dict (see :func:`paper_protocol`)."""
+        return {**super().summary(), **timescale_summary(self.tau, self.fit, self.dimensionality),
+                "settings": self.settings}
 
 
 def timescale_summary(tau: np.ndarray, fit: TimescaleFit, dimensionality: np.ndarray) -> dict:
@@ -131,36 +143,41 @@ def paper_timescales(model: nn.Module, *, trials: int = 10, steps: int = 100_000
     return ac, fit, covariance.explained_variance()
 
 
-def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | None = None,
-                  epsilons_weights: Sequence[float] = (0.215,), epsilons_tau: Sequence[float] = (0.1,),
-                  trials: int = 10, steps: int = 100_000, seed: int = 0, burn_in: int = 500,
-                  fit_lag: int = 30, variance: float = 0.9, accuracy_steps: int = 1000,
-                  warmup: int = 100, repeats: int = 10, draws: int = 10,
-                  progress: bool = True) -> PaperMeasurements:
-    """Run the paper protocol on ``model`` at head ``N`` (the arguments of :func:`paper_protocol`)."""
+def _checked_k(k: int | None, units: int) -> int:
+    """Neurons per ablation group: ``k``, or 4 % of ``units`` (at least 1) where None."""
+    k = max(1, round(ABLATED_FRACTION * units)) if k is None else check_int(k, "k")
+    if k > units:
+        raise ValueError(f"k={k!r} is not accepted: expected at most {units} (the neurons)")
+    return k
+
+
+def _targets(model: nn.Module, epsilons_weights: object, epsilons_tau: object) -> dict[str, tuple[float, ...]]:
+    """The perturbation grids; τ is perturbed where the model has one (LeakyRNN)."""
+    targets = {"weights": _epsilons(epsilons_weights, "epsilons_weights")}
+    if hasattr(model, "taus"):
+        targets["tau"] = _epsilons(epsilons_tau, "epsilons_tau")
+    return targets
+
+
+def paper_robustness(model: nn.Module, N: int, *, task: str = "parity", k: int | None = None,
+                     epsilons_weights: Sequence[float] = (0.215,),
+                     epsilons_tau: Sequence[float] = (0.1,), accuracy_steps: int = 1000,
+                     warmup: int = 100, repeats: int = 10, draws: int = 10, seed: int = 0,
+                     bar: tqdm | None = None) -> PaperRobustness:
+    """Accuracy of the head for ``N`` intact, after single-neuron ablations by raw τ and after
+    perturbations, by the paper's protocol (module docstring); ``bar`` advances per network."""
     task = validate_task(task)
     if N not in tuple(model.heads):
         raise ValueError(f"N={N!r} is not accepted: the model has heads {tuple(model.heads)}")
-    fit_lag = check_int(fit_lag, "fit_lag", minimum=4)
-    for name, value, minimum in (("trials", trials, 1), ("steps", steps, fit_lag + 1),
-                                 ("burn_in", burn_in, 0), ("accuracy_steps", accuracy_steps, 1),
-                                 ("warmup", warmup, 0), ("repeats", repeats, 1), ("draws", draws, 1)):
+    for name, value, minimum in (("accuracy_steps", accuracy_steps, 1), ("warmup", warmup, 0),
+                                 ("repeats", repeats, 1), ("draws", draws, 1)):
         check_int(value, name, minimum)
-    variance = check_variance(variance)
-    targets = {"weights": _epsilons(epsilons_weights, "epsilons_weights")}
-    if hasattr(model, "taus"):  # τ is perturbed where the model has one (LeakyRNN)
-        targets["tau"] = _epsilons(epsilons_tau, "epsilons_tau")
+    targets = _targets(model, epsilons_weights, epsilons_tau)
     tau = raw_timescales(model)
-    k = max(1, round(ABLATED_FRACTION * len(tau))) if k is None else check_int(k, "k")
-    if k > len(tau):
-        raise ValueError(f"k={k!r} is not accepted: expected at most {len(tau)} (the neurons)")
-    work = recording_chunks(steps, burn_in) + 2 + 3 * k + draws * sum(map(len, targets.values()))
-    bar = tqdm(total=work, desc="paper protocol", disable=not progress)
-
-    ac, fit, ratios = paper_timescales(model, trials=trials, steps=steps, burn_in=burn_in,
-                                       fit_lag=fit_lag, seed=seed, bar=bar)
-
+    k = _checked_k(k, len(tau))
+    bar = bar if bar is not None else tqdm(disable=True)
     scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed, "p": 0.5}
+    bar.set_postfix_str("accuracy")
     baseline = accuracy(model, task, N, **scoring)
     bar.update()
     ablation = {}
@@ -180,14 +197,41 @@ def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | No
                                      task, N, **scoring))
                 bar.update()
             perturbation[target][eps] = np.stack(rows)
-    bar.close()
+    return PaperRobustness(N=N, task=task, k=k, baseline=baseline, ablation=ablation,
+                           perturbation=perturbation)
+
+
+def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | None = None,
+                  epsilons_weights: Sequence[float] = (0.215,), epsilons_tau: Sequence[float] = (0.1,),
+                  trials: int = 10, steps: int = 100_000, seed: int = 0, burn_in: int = 500,
+                  fit_lag: int = 30, variance: float = 0.9, accuracy_steps: int = 1000,
+                  warmup: int = 100, repeats: int = 10, draws: int = 10,
+                  progress: bool = True) -> PaperMeasurements:
+    """Run the paper protocol on ``model`` at head ``N`` (the arguments of :func:`paper_protocol`)."""
+    validate_task(task)
+    if N not in tuple(model.heads):
+        raise ValueError(f"N={N!r} is not accepted: the model has heads {tuple(model.heads)}")
+    fit_lag = check_int(fit_lag, "fit_lag", minimum=4)
+    for name, value, minimum in (("trials", trials, 1), ("steps", steps, fit_lag + 1),
+                                 ("burn_in", burn_in, 0), ("accuracy_steps", accuracy_steps, 1),
+                                 ("warmup", warmup, 0), ("repeats", repeats, 1), ("draws", draws, 1)):
+        check_int(value, name, minimum)  # every argument is checked before any work is done
+    variance = check_variance(variance)
+    targets = _targets(model, epsilons_weights, epsilons_tau)
+    k = _checked_k(k, len(raw_timescales(model)))
+    work = recording_chunks(steps, burn_in) + 2 + 3 * k + draws * sum(map(len, targets.values()))
+    with tqdm(total=work, desc="paper protocol", disable=not progress) as bar:
+        ac, fit, ratios = paper_timescales(model, trials=trials, steps=steps, burn_in=burn_in,
+                                           fit_lag=fit_lag, seed=seed, bar=bar)
+        robust = paper_robustness(model, N, task=task, k=k, epsilons_weights=targets["weights"],
+                                  epsilons_tau=targets.get("tau", ()), accuracy_steps=accuracy_steps,
+                                  warmup=warmup, repeats=repeats, draws=draws, seed=seed, bar=bar)
     settings = {"trials": trials, "steps": steps, "burn_in": burn_in, "fit_lag": fit_lag,
                 "variance": variance, "accuracy_steps": accuracy_steps, "warmup": warmup,
                 "repeats": repeats, "draws": draws, "seed": seed}
-    return PaperMeasurements(N=N, task=task, k=k, baseline=baseline, tau=tau, autocorrelation=ac,
-                             fit=fit, explained_variance=ratios,
-                             dimensionality=paper_count(ratios, variance), ablation=ablation,
-                             perturbation=perturbation, settings=settings)
+    return PaperMeasurements(**vars(robust), tau=raw_timescales(model), autocorrelation=ac, fit=fit,
+                             explained_variance=ratios, dimensionality=paper_count(ratios, variance),
+                             settings=settings)
 
 
 def paper_protocol(model: nn.Module, N: int, *, task: str = "parity", k: int | None = None,
