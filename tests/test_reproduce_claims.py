@@ -1,9 +1,12 @@
 """The verdict rules of ``memtasks reproduce`` on hand-made numbers with known answers."""
 
+import json
+
 import pytest
 
 from agents.experiments.reproduce import claims as C
 from agents.experiments.reproduce.plan import SCALES, make_plan
+from agents.experiments.reproduce.report import write_report
 from agents.training.loop import EpochRecord, History
 
 
@@ -61,9 +64,9 @@ def test_rises_needs_three_points_and_ignores_nan():
 
 
 def test_rule_ablation_and_perturbation_paper_numbers():
-    ablation = C.rule_ablation({"largest": 0.44, "smallest": 0.90}, {"largest": 0.99, "smallest": 0.79})
+    ablation = C.rule_ablation({"longest": 0.44, "shortest": 0.90}, {"longest": 0.99, "shortest": 0.79})
     assert C.verdict(ablation) == C.REPRODUCED
-    close = C.rule_ablation({"largest": 0.96, "smallest": 0.7}, {"largest": 0.99, "smallest": 0.8})
+    close = C.rule_ablation({"longest": 0.96, "shortest": 0.7}, {"longest": 0.99, "shortest": 0.8})
     assert list(close.values()) == [False, False]  # within the margin; shortest hurts single more
     perturbation = C.rule_perturbation({"weights": 0.74, "tau": 0.38}, {"weights": 0.96, "tau": 0.89})
     assert C.verdict(perturbation) == C.REPRODUCED
@@ -106,3 +109,29 @@ def test_claim1_from_evidence():
     claim = C.claim1(ev)
     assert claim.numbers["parity"]["multi"]["max_N"] == [3]
     assert claim.verdict == C.PARTLY  # larger N, but N = 2 solved at the same epoch
+
+
+@pytest.mark.parametrize("protocol", ["paper", "project"])
+def test_claims_5_to_7_state_their_protocol_in_the_report(protocol, tmp_path):
+    plan = [s for s in make_plan(SCALES["smoke"]) if 6 in s.claims]
+    single, multi = (next(s for s in plan if s.curriculum == c) for c in ("single", "multi"))
+    history = _history([((2,), {2: 0.99}), ((2, 3), {2: 0.99, 3: 0.99})])
+    row = {"N": 3, "k": 1, "protocol": protocol,
+           "ablation": {"longest": 0.4, "shortest": 0.9, "random": 0.8},
+           "perturbation": {"weights": {"epsilon": 0.215, "relative": 0.7},
+                            "tau": {"epsilon": 0.1, "relative": 0.4}}}
+    better = {**row, "ablation": {"longest": 0.99, "shortest": 0.8, "random": 0.9},
+              "perturbation": {"weights": {"epsilon": 0.215, "relative": 0.9},
+                               "tau": {"epsilon": 0.1, "relative": 0.9}}}
+    ev = C.Evidence(plan, {single.name: history, multi.name: history},
+                    robustness={single.name: row, multi.name: better}, protocol=protocol)
+    claims = C.evaluate(ev)
+    assert [c.protocol for c in claims] == [None] * 4 + [protocol] * 3 + [None] * 2
+    assert claims[5].verdict == claims[6].verdict == C.REPRODUCED  # the paper's pattern
+    assert ("one at a time" in claims[5].note or "alone" in claims[5].note) == (protocol == "paper")
+    report = write_report(claims, SCALES["smoke"], tmp_path, "memtasks reproduce", "x", 2, 1.0,
+                          protocol).read_text()
+    assert report.count(f"Measured with the **{protocol} protocol**") == 3
+    numbers = json.loads((tmp_path / "numbers.json").read_text())
+    assert numbers["protocol"] == protocol
+    assert [c["protocol"] for c in numbers["claims"]][4:7] == [protocol] * 3

@@ -18,6 +18,9 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
                              "jobs (see executor) on cuda")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="runs go to DIR/runs, the report to DIR/reproduction/REPORT.md")
+    parser.add_argument("--protocol", choices=("paper", "project"), default="paper",
+                        help="how claims 5–7 are measured on the trained networks: paper (the "
+                             "authors' definitions) or project (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan and the estimated time, train nothing")
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
@@ -46,10 +49,10 @@ def run_reproduce(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     set_threads(args.threads)
-    argv = ["reproduce", "--scale", args.scale, "--out", str(args.out)]
+    argv = ["reproduce", "--scale", args.scale, "--out", str(args.out), "--protocol", args.protocol]
     report, result = reproduce(scale, args.out, argv, progress=not args.no_progress,
                                executor=executor_config(args, scale.device == "cuda"),
-                               wait=not args.no_wait, poll=args.poll)
+                               wait=not args.no_wait, poll=args.poll, protocol=args.protocol)
     if result is not None:
         print_result(result, args.out / "runs")
     print(f"report written to {report}")

@@ -15,7 +15,8 @@ from agents.experiments.reproduce.run import estimate_seconds, is_finished, read
 from agents.experiments.sweep import ExecutorConfig, SweepResult, run_sweep
 from agents.training.loop import solved_N
 
-ANALYSIS_SECONDS = 0.1  # per stage and 1000 recorded steps (measured 0.07 with 64 units)
+ANALYSIS_SECONDS = 0.01  # per stage and 1000 recorded steps × trials (64 units: 6–13 s per 10 × 100,000)
+STEP_SECONDS = 2e-5     # one step of one accuracy test (10 streams of a 64-unit network)
 
 
 def estimate(plan: list[RunSpec], scale: Scale) -> float:
@@ -23,8 +24,8 @@ def estimate(plan: list[RunSpec], scale: Scale) -> float:
     measured = sum(1 for s in plan if 5 in s.claims)
     stages = 2 + scale.epochs // 8
     analysis = measured * stages * ANALYSIS_SECONDS * scale.record_steps * scale.record_trials / 1000
-    robustness = measured * 8 * scale.accuracy_steps * scale.accuracy_repeats * 2e-5 * \
-        (1 + scale.perturb_draws)
+    networks = 1 + 3 * scale.ablate_k() + 2 * scale.perturb_draws  # the paper protocol's
+    robustness = measured * networks * (scale.accuracy_steps + 100) * STEP_SECONDS
     return sum(estimate_seconds(s) for s in plan) + analysis + robustness
 
 
@@ -42,16 +43,16 @@ def describe(plan: list[RunSpec], scale: Scale) -> str:
 
 
 def gather(plan: list[RunSpec], runs_dir: Path, scale: Scale, cache: Path,
-           blocked: dict[str, str], progress: bool = True) -> Evidence:
-    """Histories of the runs that exist, and the measurements of claims 5–7 (cached, so taken of
-    finished runs only: a sweep may still be training the others)."""
+           blocked: dict[str, str], progress: bool = True, protocol: str = "paper") -> Evidence:
+    """Histories of the runs that exist, and the measurements of claims 5–7 by ``protocol``
+    (cached, so taken of finished runs only: a sweep may still be training the others)."""
     histories = {s.name: h for s in plan if (h := read_history(runs_dir / s.name)) is not None
                  and len(h)}
-    ev = Evidence(plan, histories, blocked=blocked)
+    ev = Evidence(plan, histories, blocked=blocked, protocol=protocol)
     measured = [s for s in plan if 5 in s.claims and s.name in histories  # cached: finished only
                 and is_finished(s, runs_dir / s.name)]
     for spec in tqdm(measured, desc="measure", unit="run", disable=not progress):
-        ev.timescales[spec.name] = measure.timescales(runs_dir / spec.name, scale, cache)
+        ev.timescales[spec.name] = measure.timescales(runs_dir / spec.name, scale, cache, protocol)
         partner = next((p for p in measured if p.seed == spec.seed and p.task == spec.task
                         and p.curriculum != spec.curriculum), None)
         if partner is None:
@@ -60,14 +61,17 @@ def gather(plan: list[RunSpec], runs_dir: Path, scale: Scale, cache: Path,
                 for h in (histories[spec.name], histories[partner.name]))
         if N >= 2:
             ev.robustness[spec.name] = measure.robustness(runs_dir / spec.name, N, spec.task,
-                                                          scale, cache)
+                                                          scale, cache, protocol)
     return ev
 
 
 def reproduce(scale: Scale, out: Path, argv: list[str], progress: bool = True,
               executor: ExecutorConfig | None = None, wait: bool = True,
-              poll: float = 5.0) -> tuple[Path, SweepResult | None]:
+              poll: float = 5.0, protocol: str = "paper") -> tuple[Path, SweepResult | None]:
     """Run the reproduction at ``scale`` into ``out``; return REPORT.md's path and the sweep's end.
+
+    Claims 5–7 are measured by ``protocol``: "paper" (the authors' definitions) or "project"
+    (see :mod:`agents.experiments.reproduce.measure`).
 
     Smoke and cpu scales train every run here, one after the other. At a scale that does not
     train locally (paper), the runs that start from scratch go to :func:`agents.experiments.sweep.run_sweep`
@@ -76,6 +80,7 @@ def reproduce(scale: Scale, out: Path, argv: list[str], progress: bool = True,
     train here. The report covers the runs found in ``out/runs``.
     """
     started = time.perf_counter()
+    protocol = measure.check_protocol(protocol)
     plan = make_plan(scale)
     runs_dir, target = out / "runs", out / "reproduction"
     target.mkdir(parents=True, exist_ok=True)
@@ -92,9 +97,9 @@ def reproduce(scale: Scale, out: Path, argv: list[str], progress: bool = True,
             local = []
     blocked |= {o.spec.name: o.reason for o in run_plan(local, runs_dir, scale.device, progress)
                 if o.status == "blocked"}
-    ev = gather(plan, runs_dir, scale, out / "measurements", blocked, progress)
+    ev = gather(plan, runs_dir, scale, out / "measurements", blocked, progress, protocol)
     report = write_report(evaluate(ev), scale, target, command_line(argv),
-                          paper_command(out), len(plan), time.perf_counter() - started)
+                          paper_command(out), len(plan), time.perf_counter() - started, protocol)
     return report, result
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from agents.experiments.reproduce.claims import PAPER, UNTESTED, Claim
 from agents.experiments.reproduce.figures import draw
+from agents.experiments.reproduce.measure import PROTOCOL_TEXT
 from agents.experiments.reproduce.plan import Scale
 
 
@@ -33,7 +34,8 @@ def _sizes(scale: Scale) -> str:
 
 
 def write_report(claims: Sequence[Claim], scale: Scale, out: Path, command: str,
-                 paper_command: str, runs: int, seconds: float) -> Path:
+                 paper_command: str, runs: int, seconds: float,
+                 protocol: str = "paper") -> Path:
     """Write REPORT.md, the figures and numbers.json under ``out``; return REPORT.md's path."""
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
@@ -43,7 +45,10 @@ def write_report(claims: Sequence[Claim], scale: Scale, out: Path, command: str,
              "Verdict rule, for every claim: each claim is split into yes/no checks computed "
              "from the numbers below; all pass → **reproduced**, some → **partly**, none → "
              "**not reproduced**, none decidable (runs missing at this scale) → **not tested at "
-             "this scale**. The paper trains 500-unit networks for up to 1000 epochs; smaller "
+             "this scale**. Claims 1–4, 8 and 9 come from the training histories; claims 5–7 "
+             f"from analyses of the trained networks by {PROTOCOL_TEXT[protocol]}, "
+             f"recorded over {scale.record_trials} trials × {scale.record_steps:,} steps. "
+             "The paper trains 500-unit networks for up to 1000 epochs; smaller "
              "scales test the direction of each effect, not its size. Paper scale (GPU "
              f"cluster): `{paper_command}` trains the runs as SLURM jobs with one GPU each "
              "(PARTITION: your cluster's; `--executor local` runs them on this machine; "
@@ -57,6 +62,8 @@ def write_report(claims: Sequence[Claim], scale: Scale, out: Path, command: str,
                   f"![claim {c.number}](figures/{png.name})", "", "| check | outcome |", "|---|---|"]
         lines += [f"| {name} | {'n/a' if ok is None else 'yes' if ok else 'no'} |"
                   for name, ok in c.checks.items()]
+        if c.protocol is not None:
+            lines += ["", f"Measured with the **{c.protocol} protocol**: {PROTOCOL_TEXT[c.protocol]}."]
         lines += ["", f"**Verdict: {c.verdict}.**"]
         if c.note:
             lines += ["", c.note]
@@ -68,7 +75,8 @@ def write_report(claims: Sequence[Claim], scale: Scale, out: Path, command: str,
         lines += ["", "<details><summary>numbers</summary>", "", "```json",
                   json.dumps(_jsonable(c.numbers), indent=1)[:4000], "```", "", "</details>"]
     (out / "numbers.json").write_text(json.dumps(
-        _jsonable({"scale": scale.name, "command": command, "claims": [c.to_dict() for c in claims]}),
+        _jsonable({"scale": scale.name, "command": command, "protocol": protocol,
+                   "claims": [c.to_dict() for c in claims]}),
         indent=1, allow_nan=False))
     report = out / "REPORT.md"
     report.write_text("\n".join(lines) + "\n")
