@@ -135,18 +135,23 @@ class RunningAutocorrelation:
                                               x.shape[::2] != self._total.shape):
             raise ValueError(f"chunk of shape {x.shape} is not accepted: expected (trials, c, units) "
                              "with c >= 1 and the trials and units of the earlier chunks")
-        x = np.ascontiguousarray(x.transpose(0, 2, 1), dtype=np.float64)  # (trials, units, c)
+        trials, steps, units = x.shape
         if self._total is None:
-            self._sums = np.zeros(x.shape[:2] + (self.max_lag + 1,))
-            self._total = np.zeros(x.shape[:2])
-            self._head = self._tail = x[..., :0]
-        lag = self.max_lag
-        extended = np.concatenate([self._tail, x], axis=-1)
-        self._sums += _lagged_sums(extended, lag) - _lagged_sums(self._tail, lag)
-        self._total += x.sum(axis=-1)
-        self._head = np.concatenate([self._head, x[..., :lag - self._head.shape[-1]]], axis=-1)
-        self._tail = extended[..., max(extended.shape[-1] - lag, 0):]
-        self.steps += x.shape[-1]
+            self._sums = np.zeros((trials, units, self.max_lag + 1))
+            self._total = np.zeros((trials, units))
+            self._head = self._tail = np.zeros((trials, units, 0))
+        lag, before = self.max_lag, self._tail.shape[-1]
+        length = before + steps
+        # the earlier steps' tail, then this chunk, as rows (trials, units, time) zero-padded for the FFT
+        padded = np.zeros((trials, units, sp_fft.next_fast_len(length + lag, real=True)))
+        padded[..., :before] = self._tail
+        padded[..., before:length] = x.transpose(0, 2, 1)
+        new = padded[..., before:length]
+        self._sums += _padded_lagged_sums(padded, lag) - _lagged_sums(self._tail, lag)
+        self._total += new.sum(axis=-1)
+        self._head = np.concatenate([self._head, new[..., :lag - self._head.shape[-1]]], axis=-1)
+        self._tail = padded[..., max(length - lag, 0):length].copy()
+        self.steps += steps
 
     def result(self) -> np.ndarray:
         """Autocorrelation ``(max_lag + 1, units)``, as :func:`autocorrelation` would give."""
@@ -168,16 +173,23 @@ class RunningAutocorrelation:
 
 
 def _lagged_sums(x: np.ndarray, max_lag: int) -> np.ndarray:
-    """Σ_t x_t x_{t+k} along the last axis for k = 0..max_lag (zero where the series is shorter):
-    the power spectrum of the zero-padded series, inverted at those lags only (one matrix product)."""
+    """Σ_t x_t x_{t+k} along the last axis for k = 0..max_lag (zero where the series is shorter)."""
     steps = x.shape[-1]
     if steps == 0:
         return np.zeros(x.shape[:-1] + (max_lag + 1,))
-    size = sp_fft.next_fast_len(steps + max_lag, real=True)  # padding ≥ max_lag: no wrap-around
-    spectrum = sp_fft.rfft(x, n=size, axis=-1)
+    padded = np.zeros(x.shape[:-1] + (sp_fft.next_fast_len(steps + max_lag, real=True),))
+    padded[..., :steps] = x
+    return _padded_lagged_sums(padded, max_lag)
+
+
+def _padded_lagged_sums(padded: np.ndarray, max_lag: int) -> np.ndarray:
+    """:func:`_lagged_sums` of series already followed by at least ``max_lag`` zeros (no
+    wrap-around): the power spectrum, inverted at lags 0..max_lag only (one matrix product)."""
+    size = padded.shape[-1]
+    spectrum = sp_fft.rfft(padded, axis=-1)
     power = spectrum.real ** 2 + spectrum.imag ** 2
     return (power.reshape(-1, power.shape[-1]) @ _inverse_cosines(size, max_lag)).reshape(
-        x.shape[:-1] + (max_lag + 1,))
+        padded.shape[:-1] + (max_lag + 1,))
 
 
 @functools.lru_cache(maxsize=8)

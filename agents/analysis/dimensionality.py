@@ -87,12 +87,12 @@ class TrialCovariance:
             raise ValueError(f"chunk of shape {x.shape} is not accepted: expected (trials, c, units) "
                              "with c >= 1 and the trials and units of the earlier chunks")
         if self._shift is None:
-            self._shift = x.mean(axis=1, dtype=np.float64)[:, None]
+            self._shift = x.mean(axis=1, dtype=np.float64)[:, None].astype(np.float32)
             self._sum = np.zeros(x.shape[::2])
             self._scatter = np.zeros((x.shape[0], x.shape[2], x.shape[2]))
-        centred = x - self._shift
-        self._sum += centred.sum(axis=1)
-        for trial, block in zip(self._scatter, centred.astype(np.float32)):
+        centred = np.subtract(x, self._shift, dtype=np.float32)
+        self._sum += centred.sum(axis=1, dtype=np.float64)
+        for trial, block in zip(self._scatter, centred):
             trial += block.T @ block  # a symmetric product in float32 (BLAS syrk), summed in float64
         self.steps += x.shape[1]
 
