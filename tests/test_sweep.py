@@ -9,8 +9,8 @@ import pytest
 
 from agents.experiments import sweep_cli
 from agents.experiments.cli import main
-from agents.experiments.sweep import (ExecutorConfig, Grid, RunSpec, SweepResult, make_executor, run_status,
-                          run_sweep)
+from agents.experiments.sweep import (ExecutorConfig, Grid, RunSpec, SweepResult, make_executor,
+                                      run_status, run_sweep)
 
 TINY = {"hidden": 4, "epochs": 2, "steps_per_epoch": 2, "eval_steps": 1, "batch_size": 4}
 

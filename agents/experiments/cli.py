@@ -116,8 +116,8 @@ def make_model(kind: str, hidden: int, heads: Sequence[int], *, tau: float | Non
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from agents.training.monitor import summary_table
     from agents.training.loop import train
+    from agents.training.monitor import summary_table
 
     if args.model != "leaky" and (args.tau is not None or args.fixed_tau is not None):
         raise ValueError(f"--tau and --fixed-tau apply to --model leaky only, not {args.model!r}")

@@ -102,7 +102,9 @@ class _RaisingParser(argparse.ArgumentParser):
 
 
 def _train_parser() -> argparse.ArgumentParser:
-    from agents.experiments.cli import _add_train_arguments  # the cli registers this module: import late
+    from agents.experiments.cli import (
+        _add_train_arguments,  # the cli registers this module: import late
+    )
 
     parser = _RaisingParser(prog="memtasks train", add_help=False)
     parser.add_argument("command")

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 from agents.experiments.cli_types import float_above, int_at_least
 from agents.experiments.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
-                          run_sweep)
+                                      run_sweep)
 
 GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
 

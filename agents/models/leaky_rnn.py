@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from memtasks.checks import check_int
 from agents.models.heads import HeadedModel, Heads, check_inputs
+from memtasks.checks import check_int
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")

@@ -23,12 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.training import runstate
 from agents.models.device import check_device
-from memtasks.checks import check_int, check_positive
+from agents.models.protocol import check_model
+from agents.training import runstate
 from agents.training.checkpoint import KINDS, save
 from agents.training.monitor import Monitor, timescales
-from agents.models.protocol import check_model
+from memtasks.checks import check_int, check_positive
 
 LR = 0.05
 MOMENTUM = 0.1

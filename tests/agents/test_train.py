@@ -11,7 +11,7 @@ import torch
 import curricula
 from agents.training import runstate
 from agents.training.loop import (EpochRecord, History, NonFiniteLossError, count_correct,
-                          sequence_loss, solved_N, train)
+                                  sequence_loss, solved_N, train)
 
 SMALL = dict(epochs=2, steps_per_epoch=3, eval_steps=2, batch_size=8, progress=False)
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from agents.experiments.reproduce.plan import RunSpec
-from agents.training.loop import History, solved_N
+from agents.training.loop import History
 
 REPRODUCED, PARTLY, NOT, UNTESTED = ("reproduced", "partly", "not reproduced",
                                      "not tested at this scale")

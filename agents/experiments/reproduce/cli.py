@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from agents.experiments.reproduce.plan import SCALES, get_scale, make_plan
-from agents.experiments.sweep_cli import add_executor_arguments, executor_config, print_result
+from agents.experiments.sweep_cli import (add_executor_arguments, executor_config, print_result)
 
 
 def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:

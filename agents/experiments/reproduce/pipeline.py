@@ -11,7 +11,7 @@ from agents.experiments.reproduce import measure
 from agents.experiments.reproduce.claims import Evidence, evaluate
 from agents.experiments.reproduce.plan import RunSpec, Scale, make_plan
 from agents.experiments.reproduce.report import command_line, write_report
-from agents.experiments.reproduce.run import estimate_seconds, is_finished, read_history, run_plan
+from agents.experiments.reproduce.run import (estimate_seconds, is_finished, read_history, run_plan)
 from agents.experiments.sweep import ExecutorConfig, SweepResult, run_sweep
 from agents.training.loop import solved_N
 

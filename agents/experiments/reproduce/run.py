@@ -15,9 +15,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from agents.experiments import cli
+from agents.experiments.reproduce.plan import RunSpec
 from agents.training import runstate
 from agents.training.checkpoint import load
-from agents.experiments.reproduce.plan import RunSpec
 from agents.training.loop import History, train
 
 DONE = ("target_N", "finished", "time_budget")  # stop reasons that end a run for good
