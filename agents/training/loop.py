@@ -64,6 +64,7 @@ class History:
     records: list[EpochRecord] = field(default_factory=list)
     threshold: float = THRESHOLD
     stop_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -89,17 +90,24 @@ class History:
         """Per epoch, the largest N whose accuracy exceeded ``threshold`` (0 if none)."""
         return [solved_N(r.accuracy, self.threshold) for r in self.records]
 
+    def ended(self, epochs: int, target_N: int | None = None) -> bool:
+        """Whether a run with this history has nothing left to train towards ``epochs`` and
+        ``target_N``: its curriculum finished, it has the epochs, or it solved the target."""
+        return (self.stop_reason == "finished" or len(self) >= epochs
+                or (target_N is not None and max(self.solved_N, default=0) >= target_N))
+
     def to_dict(self) -> dict[str, Any]:
         records = [dict(dataclasses.asdict(r), heads=list(r.heads),
                         accuracy={str(n): a for n, a in r.accuracy.items()}) for r in self.records]
-        return {"records": records, "threshold": self.threshold, "stop_reason": self.stop_reason}
+        return {"records": records, "threshold": self.threshold, "stop_reason": self.stop_reason,
+                "notes": self.notes}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
         records = [EpochRecord(**dict(r, heads=tuple(r["heads"]),
                                       accuracy={int(n): a for n, a in r["accuracy"].items()}))
                    for r in data["records"]]
-        return cls(records, data["threshold"], data["stop_reason"])
+        return cls(records, data["threshold"], data["stop_reason"], list(data.get("notes", [])))
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> History:
@@ -372,10 +380,12 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
         raise ValueError(f"{path} holds optimizer state for other parameters than the model's")
     settings = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
     optimizer.load_state_dict(state["optimizer"])
+    history = History.from_dict(state["history"])
     for group, setting in zip(optimizer.param_groups, settings):  # this call's lr, the run's momentum
+        if "lr" in setting and group.get("lr") != setting["lr"]:
+            history.notes.append(f"epoch {len(history) + 1}: lr {group['lr']:g} -> {setting['lr']:g}")
         group.update(setting)
     runstate.restore_rng(state["rng"], rng, device)
-    history = History.from_dict(state["history"])
     runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)  # if killed before it
     return optimizer, history
 
@@ -387,7 +397,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
           device: str | torch.device = "cpu", optimizer: OptimizerFactory | None = None,
           target_N: int | None = None, time_budget: float | None = None, progress: bool = True,
           *, lr: float = LR, grad_clip: float | None = GRAD_CLIP,
-          threshold: float | None = None) -> History:
+          threshold: float | None = None, description: Mapping[str, Any] | None = None) -> History:
     """Train ``model`` on ``env`` (a memtasks env, or a curriculum wrapping one); return the History.
 
     Args:
@@ -413,6 +423,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         grad_clip: maximal gradient norm (None: no clipping).
         threshold: accuracy that counts as solved for ``target_N`` and ``History.solved_N``;
             None takes the curriculum's ``threshold`` (else 0.98).
+        description: the run's description as plain JSON (``memtasks train`` passes its
+            RunConfig), stored in the checkpoint so that a resumed run can restore its settings.
 
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
@@ -431,7 +443,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
     rng = np.random.default_rng(run.seed)
     if run.resume and checkpoint.exists():
         opt, history = _resume(checkpoint, model, env, factory, rng, device)
-        if history.stop_reason in ("target_N", "finished") or len(history) >= run.epochs:
+        if history.ended(run.epochs, run.target_N):
             return history
         history.stop_reason = None
     else:
@@ -442,7 +454,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         opt = factory(list(model.parameters()))
         history = History(threshold=threshold)
     config = {**run.describe(), "optimizer": "paper SGD" if optimizer is None else "custom",
-              **_describe(model, env)}
+              **_describe(model, env), "run": None if description is None else dict(description)}
 
     started = time.perf_counter()
     with Monitor(run.logdir, config, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
