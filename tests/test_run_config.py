@@ -140,3 +140,20 @@ def test_time_budget_is_the_runs_total(tmp_path):
     assert (history.stop_reason, len(history)) == ("time_budget", 1)
     assert run_status(config, tmp_path) == "done"
     assert len(train_run(config, tmp_path, resume=True, progress=False)) == 1  # nothing left
+
+
+def test_init_from_starts_from_another_runs_network(memtasks_cli, tmp_path):
+    source = tmp_path / "source"
+    assert memtasks_cli(["train", *TINY_FLAGS, "--threshold", "0.01", "--epochs", "1",
+                         "--logdir", str(source)])[0] == 0
+    code, _, err = memtasks_cli(["train", *TINY_FLAGS, "--curriculum", "none", "--heads", "3",
+                                 "--init-from", str(source), "2", "--epochs", "1", "--lr", "1e-12",
+                                 "--logdir", str(tmp_path / "retrained")])
+    assert code == 0, err
+    before, after = (load(d / "models" / "epoch_0001.pt") for d in (source, tmp_path / "retrained"))
+    assert torch.allclose(before.recurrent.weight, after.recurrent.weight, atol=1e-9)
+    assert after.heads == (3,)
+    assert read_config(tmp_path / "retrained").init_from == (str(source.resolve()), 2)
+    code, _, err = memtasks_cli(["train", *TINY_FLAGS, "--init-from", str(source), "9",
+                                 "--logdir", str(tmp_path / "never")])
+    assert code == 2 and len(err) == 1 and "never solved N=9" in err[0]

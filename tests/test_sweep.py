@@ -75,7 +75,7 @@ def test_grid_file_and_flags(tmp_path, capsys):
     (["sweep", "S", "--task", "xor"], "--task"),
     (["sweep", "S", "--tau", "0.5"], "--tau"),
     (["sweep", "S", "--set", "hidden"], "--set"),
-    (["sweep", "S", "--set", "hidden=0"], "--hidden"),
+    (["sweep", "S", "--set", "hidden=0"], "hidden=0"),
     (["sweep", "S", "--executor", "pbs"], "--executor"),
     (["sweep", "S", "--jobs", "0"], "--jobs"),
     (["sweep", "S", "--poll", "-1"], "--poll"),

@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FloatingPointError as exc:  # training diverged: not a usage error
         print(f"memtasks {args.command}: {exc}", file=sys.stderr)
         return 1
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, LookupError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"memtasks {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -19,20 +19,15 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def float_above(minimum: float, inclusive: bool = False,
-                maximum: float = float("inf")) -> Callable[[str], float]:
-    """An argparse type: a finite number above (or, ``inclusive``, at least) ``minimum``, at most
-    ``maximum``."""
-    expected = f"a number {'>=' if inclusive else '>'} {minimum}" + (
-        f" and <= {maximum}" if maximum != float("inf") else "")
-
+def float_above(minimum: float, inclusive: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number above (or, ``inclusive``, at least) ``minimum``."""
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             value = float("nan")
-        if (not (value >= minimum if inclusive else value > minimum) or value > maximum
-                or value == float("inf")):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        if not (value >= minimum if inclusive else value > minimum) or value == float("inf"):
+            raise argparse.ArgumentTypeError(
+                f"expected a number {'>=' if inclusive else '>'} {minimum}, got {text!r}")
         return value
     return parse

@@ -13,79 +13,70 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agents.experiments.cli_types import float_above, int_at_least
-from agents.experiments.config import CURRICULA, DEVICES, LABELS, MODELS, TASK_IDS, RunConfig
+from agents.experiments.config import (CHANGEABLE, CURRICULA, DEVICES, LABELS, MODELS, TASK_IDS,
+                                       RunConfig)
 
 DEFAULTS = RunConfig()
 FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
-
-
-def _default(name: str) -> str:
-    return f" (default: {getattr(DEFAULTS, name)})"
+# one flag per RunConfig field: (group, help, argparse options); RunConfig validates the values
+FLAGS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "task": ("task", "memory task: N-parity or N-delayed-match-to-sample",
+             {"choices": list(TASK_IDS)}),
+    "curriculum": ("task", "single: one head, N -> N+1 when solved; multi: add head N+1 and keep "
+                   "the others; sliding: drop the smallest N, add one above; none: the starting "
+                   "heads throughout", {"choices": list(CURRICULA)}),
+    "heads": ("task", "starting head set, e.g. --heads 2 3 4 for a sliding window of three",
+              {"type": int, "nargs": "+", "metavar": "N"}),
+    "max_n": ("task", "the curriculum never goes beyond this N (default: no cap)",
+              {"type": int, "metavar": "N"}),
+    "threshold": ("task", "accuracy above which a stage counts as solved, in (0, 1]",
+                  {"type": float}),
+    "labels": ("task", "a label at the last step only, or at every step whose window is complete",
+               {"choices": LABELS}),
+    "model": ("model", "leaky: the paper's leaky RNN with a timescale per neuron; gru; lstm",
+              {"choices": list(MODELS)}),
+    "hidden": ("model", "number of hidden units", {"type": int, "metavar": "H"}),
+    "tau": ("model", "leaky only: start every trainable tau at T (default: 1 + U(0, 1))",
+            {"type": float, "metavar": "T"}),
+    "fixed_tau": ("model", "leaky only: fix every tau at T; tau is not trained",
+                  {"type": float, "metavar": "T"}),
+    "epochs": ("training", "epochs of the whole run, resumed or not", {"type": int, "metavar": "E"}),
+    "steps_per_epoch": ("training", "training batches per epoch", {"type": int, "metavar": "S"}),
+    "eval_steps": ("training", "evaluation batches per epoch", {"type": int, "metavar": "S"}),
+    "batch_size": ("training", "sequences per batch", {"type": int, "metavar": "B"}),
+    "lr": ("training", "learning rate of SGD with Nesterov momentum 0.1", {"type": float}),
+    "seed": ("training", "seed of every random draw, the network's initial weights included",
+             {"type": int}),
+    "device": ("training", "where to train", {"choices": DEVICES}),
+    "target_n": ("training", "stop once a head with N >= this is solved",
+                 {"type": int, "metavar": "N"}),
+    "time_budget": ("training", "training seconds of the whole run: no epoch starts that would "
+                    "end past them", {"type": float, "metavar": "SECONDS"}),
+    "init_from": ("model", "start from the network run RUN_DIR had when it solved N",
+                  {"nargs": 2, "metavar": ("RUN_DIR", "N")}),
+}
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    """The arguments of ``memtasks train``."""
-    task = p.add_argument_group("task and curriculum")
-    task.add_argument("--task", choices=list(TASK_IDS),
-                      help="memory task: N-parity or N-delayed-match-to-sample" + _default("task"))
-    task.add_argument("--curriculum", choices=list(CURRICULA),
-                      help="single: one head, N -> N+1 when solved; multi: add head N+1 and keep "
-                           "the others; sliding: drop the smallest N, add one above; none: the "
-                           "starting heads throughout" + _default("curriculum"))
-    task.add_argument("--heads", type=int_at_least(1), nargs="+", metavar="N",
-                      help="starting head set, e.g. --heads 2 3 4 for a sliding window of three "
-                           "(default: 2)")
-    task.add_argument("--max-n", type=int_at_least(1), metavar="N",
-                      help="the curriculum never goes beyond this N (default: no cap)")
-    task.add_argument("--threshold", type=float_above(0.0, maximum=1.0),
-                      help="accuracy above which a stage counts as solved, in (0, 1]"
-                           + _default("threshold"))
-    task.add_argument("--labels", choices=LABELS,
-                      help="a label at the last step only, or at every step whose window is "
-                           "complete" + _default("labels"))
-
-    model = p.add_argument_group("model")
-    model.add_argument("--model", choices=list(MODELS),
-                       help="leaky: the paper's leaky RNN with a timescale per neuron; gru; lstm"
-                            + _default("model"))
-    model.add_argument("--hidden", type=int_at_least(1), metavar="H",
-                       help="number of hidden units" + _default("hidden") + ", the paper's")
-    taus = model.add_mutually_exclusive_group()
-    taus.add_argument("--tau", type=float_above(1.0, inclusive=True), metavar="T",
-                      help="leaky only: start every trainable tau at T (default: 1 + U(0, 1))")
-    taus.add_argument("--fixed-tau", type=float_above(1.0, inclusive=True), metavar="T",
-                      help="leaky only: fix every tau at T; tau is not trained")
-
-    run = p.add_argument_group("training")
-    run.add_argument("--epochs", type=int_at_least(1), metavar="E",
-                     help="epochs of the whole run, resumed or not" + _default("epochs"))
-    run.add_argument("--steps-per-epoch", type=int_at_least(1), metavar="S",
-                     help="training batches per epoch" + _default("steps_per_epoch"))
-    run.add_argument("--eval-steps", type=int_at_least(1), metavar="S",
-                     help="evaluation batches per epoch" + _default("eval_steps"))
-    run.add_argument("--batch-size", type=int_at_least(1), metavar="B",
-                     help="sequences per batch" + _default("batch_size"))
-    run.add_argument("--lr", type=float_above(0.0),
-                     help="learning rate of SGD with Nesterov momentum 0.1" + _default("lr"))
-    run.add_argument("--seed", type=int_at_least(0),
-                     help="seed of every random draw, the network's initial weights included"
-                          + _default("seed"))
-    run.add_argument("--device", choices=DEVICES, help="where to train" + _default("device"))
-    run.add_argument("--target-n", type=int_at_least(1), metavar="N",
-                     help="stop once a head with N >= this is solved")
-    run.add_argument("--time-budget", type=float_above(0.0), metavar="SECONDS",
-                     help="training seconds of the whole run: no epoch starts that would end "
-                          "past them")
-
+    """The arguments of ``memtasks train``: a flag per RunConfig field, then the run's directory."""
+    groups = {name: p.add_argument_group(title) for name, title in (
+        ("task", "task and curriculum"), ("model", "model"), ("training", "training"))}
+    taus = groups["model"].add_mutually_exclusive_group()
+    for name in FIELDS:
+        group, text, options = FLAGS[name]
+        default = getattr(DEFAULTS, name)
+        if default is not None and "(default" not in text:
+            text += f" (default: {' '.join(map(str, default)) if name == 'heads' else default})"
+        (taus if name in ("tau", "fixed_tau") else groups[group]).add_argument(
+            "--" + name.replace("_", "-"), help=text, **options)
     out = p.add_argument_group("output")
     out.add_argument("--logdir", type=Path, default=None, metavar="DIR",
                      help="run directory: TensorBoard events, checkpoint.pt, history.json, "
                           "models/ (default: runs/<task>-<curriculum>-<model><hidden>-…-seed<seed>)")
     out.add_argument("--resume", action="store_true",
                      help="continue the run in --logdir from its last checkpoint, with its own "
-                          "settings; only --epochs, --time-budget, --target-n, --device and "
-                          "--lr may change")
+                          f"settings; only {', '.join('--' + c.replace('_', '-') for c in CHANGEABLE)} "
+                          "may change")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -94,6 +85,12 @@ def given(args: argparse.Namespace) -> dict[str, Any]:
     values = {k: getattr(args, k) for k in FIELDS if getattr(args, k, None) is not None}
     if "heads" in values:
         values["heads"] = tuple(values["heads"])
+    if "init_from" in values:
+        run_dir, n = values["init_from"]
+        if not n.isdigit():
+            raise ValueError(f"--init-from {run_dir} {n} is not accepted: expected a run "
+                             f"directory and an int N >= 1")
+        values["init_from"] = (str(Path(run_dir).resolve()), int(n))
     return values
 
 

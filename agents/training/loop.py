@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import numbers
 import os
 import random
 import time
@@ -28,7 +27,7 @@ from agents.models.protocol import check_model
 from agents.training import runstate
 from agents.training.checkpoint import KINDS, save
 from agents.training.monitor import Monitor, timescales
-from memtasks.checks import check_int, check_positive
+from memtasks.checks import check_int, check_positive, check_threshold
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -239,13 +238,8 @@ class _Settings:
         args["lr"] = check_positive(args["lr"], "lr")
         args["grad_clip"] = check_positive(args["grad_clip"], "grad_clip", optional=True)
         threshold = args["threshold"]
-        if threshold is None:
-            threshold = getattr(env, "threshold", THRESHOLD)
-        if (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
-                or not 0 <= threshold <= 1):
-            raise ValueError(f"threshold={threshold!r} is not accepted: expected None or a "
-                             f"float in [0, 1]")
-        args["threshold"] = float(threshold)
+        args["threshold"] = check_threshold(getattr(env, "threshold", THRESHOLD)
+                                            if threshold is None else threshold)
         checkpoint_dir = args["checkpoint_dir"]
         if (checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
                 and not args["resume"]):
