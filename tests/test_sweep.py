@@ -58,6 +58,20 @@ def test_grid_file_and_flags(tmp_path, capsys):
     assert (settings.heads, settings.hidden, settings.seed) == ([2, 3], 8, 3)
 
 
+def test_leak_and_repeats_are_axes(tmp_path):
+    """--set takes a flag's several values (space-separated) as one value, commas as an axis."""
+    parser = main.__globals__["build_parser"]()
+    args = parser.parse_args(["sweep", str(tmp_path / "S"), "--set", "leak=inside,outside",
+                              "--set", "repeats=1,1 2 4", "--set", "heads=2 3"])
+    specs = sweep_cli.grid_from_args(args).specs()
+    assert sorted(s.condition for s in specs) == [
+        f"parity-multi-leaky-tau-trained-leak{leak}-repeats{r}"
+        for leak in ("inside", "outside") for r in ("1", "1_2_4")]
+    settings = {(s.settings().leak, tuple(s.settings().repeats)) for s in specs}
+    assert settings == {(leak, r) for leak in ("inside", "outside") for r in ((1,), (1, 2, 4))}
+    assert {tuple(s.settings().heads) for s in specs} == {(2, 3)}
+
+
 @pytest.mark.parametrize("argv, names", [
     (["sweep"], "SWEEP_DIR"),
     (["sweep", "S", "--task", "xor"], "--task"),

@@ -22,6 +22,7 @@ from agents.experiments.sweep_cli import add_sweep_arguments, run_sweep_command
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}
 MODELS = ("leaky", "gru", "lstm")
+LEAKS = ("inside", "outside")
 
 
 class Parser(argparse.ArgumentParser):
@@ -61,6 +62,10 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                       help="leaky only: start every trainable tau at T (default: 1 + U(0, 1))")
     taus.add_argument("--fixed-tau", type=float_above(1.0, inclusive=True), default=None,
                       metavar="T", help="leaky only: fix every tau at T; tau is not trained")
+    model.add_argument("--leak", choices=LEAKS, default=None,
+                       help="leaky only: the nonlinearity wraps the leak (inside, the paper's "
+                            "main network) or acts on the recurrent input only (outside, the "
+                            "authors' variant) (default: inside)")
 
     run = p.add_argument_group("training")
     run.add_argument("--epochs", type=int_at_least(1), default=50, metavar="E",
@@ -81,6 +86,10 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                      help="stop once a head with N >= this is solved")
     run.add_argument("--time-budget", type=float_above(0.0), default=None, metavar="SECONDS",
                      help="stop before an epoch that would end after this many seconds")
+    run.add_argument("--repeats", type=int_at_least(1), nargs="+", default=None, metavar="K",
+                     help="continuous time: each step trains one batch per K with every bit shown "
+                          "K times (leaky: tau scaled by K), e.g. --repeats 1 2 4; accuracy is "
+                          "pooled over K (default: 1)")
 
     out = p.add_argument_group("output")
     out.add_argument("--logdir", type=Path, default=None, metavar="DIR",
@@ -104,14 +113,17 @@ def make_env(task: str, curriculum: str, heads: Sequence[int], *, threshold: flo
 
 
 def make_model(kind: str, hidden: int, heads: Sequence[int], *, tau: float | None = None,
-               fixed_tau: float | None = None) -> Any:
-    """A fresh network of ``kind`` (one of MODELS); a leaky one starts τ at ``tau`` or fixes it at ``fixed_tau``."""
+               fixed_tau: float | None = None, leak: str | None = None) -> Any:
+    """A fresh network of ``kind`` (one of MODELS); a leaky one starts τ at ``tau`` or fixes it at
+    ``fixed_tau``, with its nonlinearity ``leak`` (one of LEAKS; None: LeakyRNN's default)."""
     from agents import LeakyRNN
     from agents.training.checkpoint import KINDS
 
     if kind == "leaky":
         fixed = fixed_tau is not None
-        return LeakyRNN(hidden, heads, train_tau=not fixed, tau=fixed_tau if fixed else tau)
+        variant = {} if leak is None else {"leak": leak}
+        return LeakyRNN(hidden, heads, train_tau=not fixed, tau=fixed_tau if fixed else tau,
+                        **variant)
     return KINDS[kind](hidden, heads)
 
 
@@ -119,19 +131,22 @@ def _run_train(args: argparse.Namespace) -> int:
     from agents.training.monitor import summary_table
     from agents.training.loop import train
 
-    if args.model != "leaky" and (args.tau is not None or args.fixed_tau is not None):
-        raise ValueError(f"--tau and --fixed-tau apply to --model leaky only, not {args.model!r}")
+    if args.model != "leaky" and (args.tau is not None or args.fixed_tau is not None
+                                  or args.leak is not None):
+        raise ValueError(f"--tau, --fixed-tau and --leak apply to --model leaky only, not "
+                         f"{args.model!r}")
     logdir = args.logdir or Path("runs") / (f"{args.task}-{args.curriculum}-{args.model}"
                                             f"{args.hidden}-seed{args.seed}")
     env = make_env(args.task, args.curriculum, args.heads, threshold=args.threshold,
                    max_N=args.max_n, labels=args.labels)
     model = make_model(args.model, args.hidden, env.unwrapped.heads, tau=args.tau,
-                       fixed_tau=args.fixed_tau)
+                       fixed_tau=args.fixed_tau, leak=args.leak)
     history = train(model, env, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                     eval_steps=args.eval_steps, batch_size=args.batch_size, seed=args.seed,
                     logdir=logdir, checkpoint_dir=logdir, resume=args.resume, device=args.device,
                     target_N=args.target_n, time_budget=args.time_budget,
-                    progress=not args.no_progress, lr=args.lr, threshold=args.threshold)
+                    progress=not args.no_progress, lr=args.lr, threshold=args.threshold,
+                    repeats=args.repeats)
     print(summary_table(history))
     print(f"stopped: {history.stop_reason}; largest N solved: {max(history.solved_N, default=0)}")
     print(f"run directory: {logdir}\nwatch it: tensorboard --logdir {logdir}")

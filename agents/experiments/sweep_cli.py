@@ -149,7 +149,7 @@ def grid_from_args(args: argparse.Namespace) -> Grid | None:
     if not file and not given:
         return None
     options = {k.replace("-", "_"): v for k, v in file.get("set", {}).items()}
-    options.update({key: values if len(values) > 1 else values[0]
+    options.update({key: values if len(values) > 1 or isinstance(values[0], list) else values[0]
                     for key, values in given.pop("set", [])})
     axes = {k: _as_list(given.get(k, file.get(k))) for k in GRID_KEYS[:5]
             if given.get(k, file.get(k)) is not None}
