@@ -6,7 +6,8 @@ A model is a ``torch.nn.Module`` with
   (may return the new parameters, see ``agents.models.heads``);
 - ``forward(inputs)``: inputs ``(T, B, input_size)`` → hidden states ``(T, B, hidden)``;
 - ``readout(states)``: ``(..., hidden)`` → logits ``(..., len(heads), 2)``.
-Optional: ``input_size`` (default 1) and ``timescales()`` (monitoring).
+Optional: ``input_size`` (default 1), ``timescales()`` (monitoring) and a ``repeat`` keyword on
+``forward`` (continuous time: training passes ``repeat=k`` for batches whose bits are shown k times).
 """
 
 from __future__ import annotations
