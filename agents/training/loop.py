@@ -28,7 +28,7 @@ from agents.models.device import check_device
 from memtasks.checks import check_int, check_positive
 from agents.training.checkpoint import KINDS, save
 from agents.training.monitor import Monitor, timescales
-from agents.models.protocol import check_model
+from agents.models.protocol import check_model, unwrap
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -422,6 +422,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
                           checkpoint_dir=checkpoint_dir, resume=resume, device=device,
                           optimizer=optimizer, target_N=target_N, time_budget=time_budget,
                           progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold)
+    compiled, model = model, unwrap(model)  # the forward runs compiled; all else on the module
     factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
     checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
@@ -450,10 +451,10 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         for epoch in range(len(history) + 1, run.epochs + 1):
             tic = time.perf_counter()
             model.train()
-            loss = _train_epoch(model, env, opt, rng, epoch, run, monitor, checkpoint)
+            loss = _train_epoch(compiled, env, opt, rng, epoch, run, monitor, checkpoint)
             train_seconds = time.perf_counter() - tic
             model.eval()
-            accuracy = _evaluate(model, env, rng, run.eval_steps, run.batch_size, device)
+            accuracy = _evaluate(compiled, env, rng, run.eval_steps, run.batch_size, device)
             taus = timescales(model)
             record = EpochRecord(
                 epoch=epoch, heads=_heads(env), loss=loss, accuracy=accuracy,
