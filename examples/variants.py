@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.manual_seed(args.seed)
         model = LeakyRNN(hidden_size=args.hidden, heads=env.unwrapped.heads, leak=leak)
         run_dir = args.out / f"{name}-{leak}"
-        print(f"{name}, nonlinearity {leak} the leak:")
+        print(f"training {name}, nonlinearity {leak} the leak:")
         results[name, leak] = train(model, env, epochs=args.epochs, steps_per_epoch=args.steps,
                                     eval_steps=args.eval_steps, batch_size=args.batch_size,
                                     seed=args.seed, logdir=run_dir, checkpoint_dir=run_dir,

@@ -31,7 +31,7 @@ from agents.models.device import check_device
 from memtasks.checks import check_int, check_positive
 from agents.training.checkpoint import KINDS, save
 from agents.training.monitor import Monitor, timescales
-from agents.models.protocol import check_model
+from agents.models.protocol import check_model, unwrap
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -164,7 +164,7 @@ def _forward(model: nn.Module, batch: Any, device: torch.device) -> tuple[torch.
     inputs, targets = batch.to_torch(device)
     steps = torch.from_numpy(np.asarray(batch.steps)).to(device)
     repeat = getattr(batch, "repeat", 1)
-    if repeat != 1 and _takes_repeat(type(model).forward):
+    if repeat != 1 and _takes_repeat(type(unwrap(model)).forward):
         states = model(inputs, repeat=repeat)
     else:
         states = model(inputs)
@@ -482,6 +482,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
                           optimizer=optimizer, target_N=target_N, time_budget=time_budget,
                           progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold,
                           repeats=repeats)
+    compiled, model = model, unwrap(model)  # the forward runs compiled; all else on the module
     factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
     checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
@@ -510,10 +511,10 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         for epoch in range(len(history) + 1, run.epochs + 1):
             tic = time.perf_counter()
             model.train()
-            loss = _train_epoch(model, env, opt, rng, epoch, run, monitor, checkpoint)
+            loss = _train_epoch(compiled, env, opt, rng, epoch, run, monitor, checkpoint)
             train_seconds = time.perf_counter() - tic
             model.eval()
-            accuracy = _evaluate(model, env, rng, run.eval_steps, run.batch_size, device,
+            accuracy = _evaluate(compiled, env, rng, run.eval_steps, run.batch_size, device,
                                  run.repeats)
             taus = timescales(model)
             record = EpochRecord(

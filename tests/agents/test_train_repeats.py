@@ -164,3 +164,13 @@ def test_leaky_rnn_trains_over_several_k(make_env):
     loss, accuracy = slow_epoch(twin, make_env(2), (1, 2), 3, 2, 8, RUN["seed"])
     assert history.loss[0] == pytest.approx(loss, rel=1e-6)
     assert history.accuracy[0] == pytest.approx(accuracy, abs=1e-12)
+
+
+def test_a_compiled_model_gets_repeat_too(scaled_gru, make_env):
+    """train(torch.compile(model)) trains as the module itself, repeat=k included."""
+    twin = copy.deepcopy(scaled_gru)
+    plain = train(twin, make_env(2), epochs=1, repeats=(1, 3), **RUN)
+    compiled = train(torch.compile(scaled_gru, backend="eager"), make_env(2), epochs=1,
+                     repeats=(1, 3), **RUN)
+    assert compiled.loss == pytest.approx(plain.loss, rel=1e-6)
+    assert compiled.accuracy == plain.accuracy
