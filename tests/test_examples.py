@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import runpy
 import sys
@@ -10,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from agents import LeakyRNN
 from agents.training import runstate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -58,8 +56,6 @@ def test_custom_model(tmp_path, monkeypatch, capsys):
     assert "Largest N solved:" in out and (tmp_path / "checkpoint.pt").exists()
 
 
-@pytest.mark.skipif("leak" not in inspect.signature(LeakyRNN).parameters,
-                    reason="LeakyRNN has no leak argument on this branch")
 def test_variants(tmp_path, monkeypatch, capsys):
     out = run_example("variants.py", *TINY, "--repeats", "1", "2", "--out", str(tmp_path),
                       monkeypatch=monkeypatch, capsys=capsys)

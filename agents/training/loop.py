@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import inspect
 import json
-import numbers
 import os
 import random
 import time
@@ -26,12 +25,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.training import runstate
 from agents.models.device import check_device
-from memtasks.checks import check_int, check_positive
+from agents.models.protocol import check_model, unwrap
+from agents.training import runstate
 from agents.training.checkpoint import KINDS, save
 from agents.training.monitor import Monitor, timescales
-from agents.models.protocol import check_model, unwrap
+from memtasks.checks import check_heads, check_int, check_positive, check_threshold
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -67,6 +66,7 @@ class History:
     records: list[EpochRecord] = field(default_factory=list)
     threshold: float = THRESHOLD
     stop_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -92,17 +92,24 @@ class History:
         """Per epoch, the largest N whose accuracy exceeded ``threshold`` (0 if none)."""
         return [solved_N(r.accuracy, self.threshold) for r in self.records]
 
+    def ended(self, epochs: int, target_N: int | None = None) -> bool:
+        """Whether a run with this history has nothing left to train towards ``epochs`` and
+        ``target_N``: its curriculum finished, it has the epochs, or it solved the target."""
+        return (self.stop_reason == "finished" or len(self) >= epochs
+                or (target_N is not None and max(self.solved_N, default=0) >= target_N))
+
     def to_dict(self) -> dict[str, Any]:
         records = [dict(dataclasses.asdict(r), heads=list(r.heads),
                         accuracy={str(n): a for n, a in r.accuracy.items()}) for r in self.records]
-        return {"records": records, "threshold": self.threshold, "stop_reason": self.stop_reason}
+        return {"records": records, "threshold": self.threshold, "stop_reason": self.stop_reason,
+                "notes": self.notes}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
         records = [EpochRecord(**dict(r, heads=tuple(r["heads"]),
                                       accuracy={int(n): a for n, a in r["accuracy"].items()}))
                    for r in data["records"]]
-        return cls(records, data["threshold"], data["stop_reason"])
+        return cls(records, data["threshold"], data["stop_reason"], list(data.get("notes", [])))
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> History:
@@ -185,17 +192,11 @@ def _check_repeats(repeats: Any, env: Any) -> tuple[int, ...] | None:
     """``repeats`` as a tuple of distinct ints >= 1 (None: the env's own batches)."""
     if repeats is None:
         return None
-    message = (f"repeats={repeats!r} is not accepted: expected None or a non-empty sequence of "
-               f"distinct ints >= 1, e.g. (1, 2, 4)")
-    if (not isinstance(repeats, Sequence) or isinstance(repeats, str)
-            or not all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in repeats)):
-        raise TypeError(message)
-    if not repeats or min(repeats) < 1 or len(set(repeats)) != len(repeats):
-        raise ValueError(message)
+    repeats = check_heads(repeats, "repeats")
     if "repeat" not in inspect.signature(env.unwrapped.sample_batch).parameters:
         raise TypeError(f"repeats={repeats!r} is not accepted: env.unwrapped.sample_batch takes "
                         f"no repeat keyword; expected a memtasks env")
-    return tuple(int(k) for k in repeats)
+    return repeats
 
 
 def _check_env(env: Any) -> None:
@@ -276,13 +277,8 @@ class _Settings:
         args["lr"] = check_positive(args["lr"], "lr")
         args["grad_clip"] = check_positive(args["grad_clip"], "grad_clip", optional=True)
         threshold = args["threshold"]
-        if threshold is None:
-            threshold = getattr(env, "threshold", THRESHOLD)
-        if (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
-                or not 0 <= threshold <= 1):
-            raise ValueError(f"threshold={threshold!r} is not accepted: expected None or a "
-                             f"float in [0, 1]")
-        args["threshold"] = float(threshold)
+        args["threshold"] = check_threshold(getattr(env, "threshold", THRESHOLD)
+                                            if threshold is None else threshold)
         args["repeats"] = _check_repeats(args["repeats"], env)
         checkpoint_dir = args["checkpoint_dir"]
         if (checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
@@ -426,10 +422,12 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
         raise ValueError(f"{path} holds optimizer state for other parameters than the model's")
     settings = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
     optimizer.load_state_dict(state["optimizer"])
+    history = History.from_dict(state["history"])
     for group, setting in zip(optimizer.param_groups, settings):  # this call's lr, the run's momentum
+        if "lr" in setting and group.get("lr") != setting["lr"]:
+            history.notes.append(f"epoch {len(history) + 1}: lr {group['lr']:g} -> {setting['lr']:g}")
         group.update(setting)
     runstate.restore_rng(state["rng"], rng, device)
-    history = History.from_dict(state["history"])
     runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)  # if killed before it
     return optimizer, history
 
@@ -441,8 +439,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
           device: str | torch.device = "cpu", optimizer: OptimizerFactory | None = None,
           target_N: int | None = None, time_budget: float | None = None, progress: bool = True,
           *, lr: float = LR, grad_clip: float | None = GRAD_CLIP,
-          threshold: float | None = None,
-          repeats: Sequence[int] | None = None) -> History:
+          threshold: float | None = None, description: Mapping[str, Any] | None = None,
+          repeats: int | Sequence[int] | None = None) -> History:
     """Train ``model`` on ``env`` (a memtasks env, or a curriculum wrapping one); return the History.
 
     Args:
@@ -468,6 +466,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         grad_clip: maximal gradient norm (None: no clipping).
         threshold: accuracy that counts as solved for ``target_N`` and ``History.solved_N``;
             None takes the curriculum's ``threshold`` (else 0.98).
+        description: the run's description as plain JSON (``memtasks train`` passes its
+            RunConfig), stored in the checkpoint so that a resumed run can restore its settings.
         repeats: continuous time, e.g. ``(1, 2, 4)``: every training step draws one batch per k
             (each bit shown k times) and takes one optimizer step on each, in order; a model whose
             forward takes ``repeat`` gets ``repeat=k``. Accuracy per head is pooled over all k's
@@ -492,7 +492,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
     rng = np.random.default_rng(run.seed)
     if run.resume and checkpoint.exists():
         opt, history = _resume(checkpoint, model, env, factory, rng, device)
-        if history.stop_reason in ("target_N", "finished") or len(history) >= run.epochs:
+        if history.ended(run.epochs, run.target_N):
             return history
         history.stop_reason = None
     else:
@@ -503,7 +503,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         opt = factory(list(model.parameters()))
         history = History(threshold=threshold)
     config = {**run.describe(), "optimizer": "paper SGD" if optimizer is None else "custom",
-              **_describe(model, env)}
+              **_describe(model, env), "run": None if description is None else dict(description)}
 
     started = time.perf_counter()
     with Monitor(run.logdir, config, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
