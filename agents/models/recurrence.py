@@ -177,7 +177,9 @@ def _backward(ctx, grad_states: Tensor, _grad_acts: Tensor | None):
     inputs, w_in, bias, matrix, h0, decay, scale, states, acts = ctx.saved_tensors
     need = ctx.needs_input_grad[:7]
     if torch.is_grad_enabled():  # create_graph=True: differentiate a plain-autograd recomputation
-        operands = (inputs, w_in, bias, matrix, h0, decay, scale)
+        # through fresh views, so an operand computed from another (d = 1 - s) is not counted twice
+        operands = tuple(t if t is None else t.view_as(t)
+                         for t in (inputs, w_in, bias, matrix, h0, decay, scale))
         recomputed = scan_autograd(*operands, ctx.activation)
         wanted = torch.autograd.grad(recomputed, [t for t, n in zip(operands, need) if n],
                                      grad_states, create_graph=True, allow_unused=True)
