@@ -21,8 +21,6 @@ import numpy as np
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents.models.device import check_device
-from memtasks.checks import check_int
 from agents.analysis import figures
 from agents.analysis.ablation import SELECTIONS, ablate, accuracy, select_neurons
 from agents.analysis.activity import record
@@ -33,7 +31,9 @@ from agents.analysis.paper import (PaperMeasurements, measure_paper, paper_times
 from agents.analysis.perturbation import PerturbationSweep, perturbation_sweep
 from agents.analysis.timescales import (TimescaleFit, fit_timescales, raw_timescales,
                                         trained_timescales)
+from agents.models.device import check_device
 from agents.training.checkpoint import load, load_reference_checkpoint, safe_load
+from memtasks.checks import check_int
 
 RESULTS = "analysis.json"
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
