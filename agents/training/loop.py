@@ -19,14 +19,15 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from agents.models.device import check_device
 from agents.models.protocol import check_model
 from agents.training import runstate
 from agents.training.checkpoint import KINDS, save
+from agents.training.graphs import EagerSteps, GraphedSteps, check_graphs, make_steps
 from agents.training.monitor import Monitor, timescales
+from agents.training.steps import count_correct, sequence_loss  # noqa: F401  (public here too)
 from memtasks.checks import check_int, check_positive, check_threshold
 
 LR = 0.05
@@ -135,32 +136,6 @@ def solved_N(accuracy: Mapping[int, float], threshold: float = THRESHOLD) -> int
     return max((n for n, a in accuracy.items() if a > threshold), default=0)
 
 
-def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy summed over heads, each averaged over its labelled (step, batch) entries.
-
-    ``logits`` (L, B, H, 2), ``targets`` (L, B, H) with −1 where a head has no label.
-    """
-    per_entry = F.cross_entropy(logits.reshape(-1, 2), targets.reshape(-1), ignore_index=-1,
-                                reduction="none").view(targets.shape)
-    labelled = (targets >= 0).sum(dim=(0, 1)).clamp_min(1)
-    return (per_entry.sum(dim=(0, 1)) / labelled).sum()
-
-
-def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per head: how many labelled entries were predicted right, and how many were labelled."""
-    labelled = targets >= 0
-    correct = (logits.argmax(-1) == targets) & labelled
-    return correct.sum(dim=(0, 1)), labelled.sum(dim=(0, 1))
-
-
-def _forward(model: nn.Module, batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits at the labelled steps of a memtasks Batch, and its targets, on ``device``."""
-    inputs, targets = batch.to_torch(device)
-    steps = torch.from_numpy(np.asarray(batch.steps)).to(device)
-    states = model(inputs)
-    return model.readout(states[steps]), targets
-
-
 def _check_env(env: Any) -> None:
     unwrapped = getattr(env, "unwrapped", None)
     missing = [name for name in ("heads", "set_heads", "sample_batch")
@@ -211,6 +186,7 @@ class _Settings:
     lr: float
     grad_clip: float | None
     threshold: float
+    graphs: bool | None
 
     @classmethod
     def check(cls, model: Any, env: Any, *, optimizer: Any, **args: Any) -> _Settings:
@@ -240,6 +216,7 @@ class _Settings:
         threshold = args["threshold"]
         args["threshold"] = check_threshold(getattr(env, "threshold", THRESHOLD)
                                             if threshold is None else threshold)
+        args["graphs"] = check_graphs(args["graphs"], model, args["device"])
         checkpoint_dir = args["checkpoint_dir"]
         if (checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
                 and not args["resume"]):
@@ -285,24 +262,14 @@ def _param_names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str
     return [names[p] for group in optimizer.param_groups for p in group["params"]]
 
 
-def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
-                 rng: np.random.Generator, epoch: int, run: _Settings, monitor: Monitor,
-                 checkpoint: Path | None) -> float:
+def _train_epoch(env: Any, stepper: EagerSteps | GraphedSteps, rng: np.random.Generator,
+                 epoch: int, run: _Settings, monitor: Monitor, checkpoint: Path | None) -> float:
     """Train one epoch; return the mean loss. Losses stay on the device between checks."""
-    steps, batch_size, grad_clip, device = (run.steps_per_epoch, run.batch_size, run.grad_clip,
-                                            run.device)
-    losses = torch.empty(steps, device=device)
-    params = [p for group in optimizer.param_groups for p in group["params"]]
+    steps, batch_size = run.steps_per_epoch, run.batch_size
+    losses = torch.empty(steps, device=run.device)
     checked = 0
     for step in range(steps):
-        logits, targets = _forward(model, env.unwrapped.sample_batch(batch_size, rng), device)
-        loss = sequence_loss(logits, targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip is not None:
-            nn.utils.clip_grad_norm_(params, grad_clip)
-        optimizer.step()
-        losses[step] = loss.detach()
+        losses[step] = stepper.train(env.unwrapped.sample_batch(batch_size, rng))
         monitor.step()
         if step + 1 - checked == NAN_CHECK_EVERY or step + 1 == steps:
             window = losses[checked:step + 1]
@@ -315,15 +282,14 @@ def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
 
 
 @torch.no_grad()
-def _evaluate(model: nn.Module, env: Any, rng: np.random.Generator, steps: int, batch_size: int,
-              device: torch.device) -> dict[int, float]:
+def _evaluate(stepper: EagerSteps | GraphedSteps, env: Any, rng: np.random.Generator, steps: int,
+              batch_size: int, device: torch.device) -> dict[int, float]:
     """Accuracy per head over ``steps`` fresh batches; counts stay on the device until the end."""
     heads = _heads(env)
     correct = torch.zeros(len(heads), dtype=torch.int64, device=device)
     labelled = torch.zeros_like(correct)
     for _ in range(steps):
-        right, total = count_correct(*_forward(model, env.unwrapped.sample_batch(batch_size, rng),
-                                               device))
+        right, total = stepper.evaluate(env.unwrapped.sample_batch(batch_size, rng))
         correct += right
         labelled += total
     accuracy = (correct.double() / labelled.clamp_min(1).double()).tolist()
@@ -391,7 +357,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
           device: str | torch.device = "cpu", optimizer: OptimizerFactory | None = None,
           target_N: int | None = None, time_budget: float | None = None, progress: bool = True,
           *, lr: float = LR, grad_clip: float | None = GRAD_CLIP,
-          threshold: float | None = None, description: Mapping[str, Any] | None = None) -> History:
+          threshold: float | None = None, description: Mapping[str, Any] | None = None,
+          graphs: bool | None = None) -> History:
     """Train ``model`` on ``env`` (a memtasks env, or a curriculum wrapping one); return the History.
 
     Args:
@@ -419,6 +386,10 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
             None takes the curriculum's ``threshold`` (else 0.98).
         description: the run's description as plain JSON (``memtasks train`` passes its
             RunConfig), stored in the checkpoint so that a resumed run can restore its settings.
+        graphs: replay each training and evaluation step as a CUDA graph (``agents.training.
+            graphs``): None = where it is correct (a CUDA device, a model that declares
+            ``capturable``, SGD or a capturable optimizer); True insists (ValueError where it
+            cannot); False runs eagerly. The same batches and results either way.
 
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
@@ -427,7 +398,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
                           eval_steps=eval_steps, batch_size=batch_size, seed=seed, logdir=logdir,
                           checkpoint_dir=checkpoint_dir, resume=resume, device=device,
                           optimizer=optimizer, target_N=target_N, time_budget=time_budget,
-                          progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold)
+                          progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold,
+                          graphs=graphs)
     factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
     checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
@@ -451,15 +423,18 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
               **_describe(model, env), "run": None if description is None else dict(description)}
 
     started = time.perf_counter()
+    stepper = None
     with Monitor(run.logdir, config, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
                  start_epoch=len(history), progress=run.progress) as monitor:
         for epoch in range(len(history) + 1, run.epochs + 1):
             tic = time.perf_counter()
+            if stepper is None or stepper.optimizer is not opt:  # new heads: new graphs
+                stepper = make_steps(model, opt, run.grad_clip, device, run.graphs)
             model.train()
-            loss = _train_epoch(model, env, opt, rng, epoch, run, monitor, checkpoint)
+            loss = _train_epoch(env, stepper, rng, epoch, run, monitor, checkpoint)
             train_seconds = time.perf_counter() - tic
             model.eval()
-            accuracy = _evaluate(model, env, rng, run.eval_steps, run.batch_size, device)
+            accuracy = _evaluate(stepper, env, rng, run.eval_steps, run.batch_size, device)
             taus = timescales(model)
             record = EpochRecord(
                 epoch=epoch, heads=_heads(env), loss=loss, accuracy=accuracy,
