@@ -71,7 +71,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int, default=50, help="training steps per epoch")
     p.add_argument("--heads", type=int, default=10, help="heads N = 2..this")
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=5, help="timed rounds (0: no step table)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--epochs", type=int, default=0,
                    help="also time this many whole epochs with graphs off and on (default 0: no)")
@@ -109,6 +109,26 @@ def main() -> None:
     if cuda:
         cases["agents.train (graphs)"] = lambda: quiet(True)
     cases["agents.train + TensorBoard, checkpoints, progress bar"] = everything
+    card = f", card {torch.cuda.get_device_name()}" if cuda else ""
+    print(f"device {args.device}{card}, hidden {args.hidden}, batch {args.batch}, heads "
+          f"N=2..{args.heads}, {args.steps} steps per epoch, {torch.get_num_threads()} threads")
+    if args.repeats:
+        step_table(cases, args)
+    if args.epochs:
+        print(f"seconds per epoch ({args.steps} training + {args.eval_steps} evaluation "
+              f"batches, heads fixed at N=2..{args.heads}):")
+        for graphs in (False, True) if cuda else (False,):
+            model, env = setup()
+            history = train(model, env, epochs=args.epochs, steps_per_epoch=args.steps,
+                            eval_steps=args.eval_steps, batch_size=args.batch, progress=False,
+                            device=args.device, graphs=graphs)
+            print(f"  graphs={graphs!s:<5} " + " ".join(f"{s:.2f}" for s in history.seconds),
+                  flush=True)
+
+
+def step_table(cases: dict, args: argparse.Namespace) -> None:
+    """Time each case in ``args.repeats`` interleaved rounds; print ms per step and the ratios."""
+    cuda = args.device == "cuda"
     for fn in cases.values():  # warm-up: imports (TensorBoard), allocator, thread pools
         fn()
     times = {name: [] for name in cases}
@@ -121,25 +141,11 @@ def main() -> None:
             times[name].append((time.perf_counter() - tic) / args.steps)
     base = statistics.median(times["bare loop"])
     cudnn = statistics.median(times["bare loop, cuDNN nn.RNN (relu)"]) if cuda else None
-    card = f", card {torch.cuda.get_device_name()}" if cuda else ""
-    print(f"device {args.device}{card}, hidden {args.hidden}, batch {args.batch}, heads "
-          f"N=2..{args.heads}, {args.steps} steps per epoch, {torch.get_num_threads()} threads")
     print(f"{'case':<56} {'ms/step':>8} {'ratio':>6}" + (f" {'/cuDNN':>7}" if cuda else ""))
     for name, ts in times.items():
         med = statistics.median(ts)
         print(f"{name:<56} {1e3 * med:>8.2f} {med / base:>6.3f}"
               + (f" {med / cudnn:>7.3f}" if cuda else ""), flush=True)
-    if args.epochs:
-        print(f"\nseconds per epoch ({args.steps} training + {args.eval_steps} evaluation "
-              f"batches, heads fixed at N=2..{args.heads}):")
-        for graphs in (False, True) if cuda else (False,):
-            model, env = setup()
-            history = train(model, env, epochs=args.epochs, steps_per_epoch=args.steps,
-                            eval_steps=args.eval_steps, batch_size=args.batch, progress=False,
-                            device=args.device, graphs=graphs)
-            print(f"  graphs={graphs!s:<5} " + " ".join(f"{s:.2f}" for s in history.seconds),
-                  flush=True)
-
 
 if __name__ == "__main__":
     main()
