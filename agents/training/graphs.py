@@ -170,7 +170,7 @@ class GraphedSteps:
                 self.graphs.move_to_end(key)
             elif self.capture and ready:
                 self._rehearse(inputs)
-                self.graphs[key] = self._capture(step, inputs)
+                self.graphs[key] = self._capture(name, step, inputs)
                 self.captures += 1
                 if len(self.graphs) > self.max_graphs:
                     self.graphs.popitem(last=False)
@@ -190,7 +190,7 @@ class GraphedSteps:
         torch.cuda.current_stream().wait_stream(self._stream)
         self._rehearsed = True
 
-    def _capture(self, step: Callable[..., Any], inputs: list[torch.Tensor]
+    def _capture(self, name: str, step: Callable[..., Any], inputs: list[torch.Tensor]
                  ) -> tuple[torch.cuda.CUDAGraph, Any]:
         """Capture ``step(*inputs)`` on the side stream into the shared pool (nothing runs)."""
         graph = torch.cuda.CUDAGraph()
@@ -199,8 +199,13 @@ class GraphedSteps:
             graph.capture_begin(pool=self._pool)
             try:
                 outputs = step(*inputs)
-            finally:
-                graph.capture_end()
+            except Exception as exc:
+                with contextlib.suppress(RuntimeError):
+                    graph.capture_end()
+                raise RuntimeError(f"capturing the {name} step of {type(self.model).__name__} "
+                                   f"in a CUDA graph failed ({str(exc).splitlines()[0]}); "
+                                   f"train with graphs=False") from exc
+            graph.capture_end()
         torch.cuda.current_stream().wait_stream(self._stream)
         return graph, outputs
 
