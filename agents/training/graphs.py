@@ -41,7 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.training.steps import batch_arrays, batch_tensors, eval_step, train_step
+from agents.models.protocol import unwrap
+from agents.training.steps import batch_arrays, batch_repeat, batch_tensors, eval_step, train_step
 
 MAX_GRAPHS = 1024  # graphs kept per run: train and eval steps for every T of N up to ~170
 
@@ -49,6 +50,8 @@ MAX_GRAPHS = 1024  # graphs kept per run: train and eval steps for every T of N 
 def model_support(model: nn.Module) -> str | None:
     """Why steps of ``model`` cannot be captured, or None: a model declares it with
     ``capturable = True`` (no host syncs, no state kept between forwards)."""
+    if unwrap(model) is not model:
+        return "a torch.compile'd model (compile with mode='reduce-overhead' for graphs instead)"
     if getattr(model, "capturable", False):
         return None
     return (f"model {type(model).__name__} does not declare capturable = True (the project's "
@@ -90,8 +93,8 @@ def rehearse(model: nn.Module, optimizer: torch.optim.Optimizer, grad_clip: floa
     params = [p for group in optimizer.param_groups for p in group["params"]]
     device = inputs[0].device
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        train_step(model, optimizer, params, grad_clip, *inputs)
-        eval_step(model, *inputs)
+        train_step(model, optimizer, params, grad_clip, 1, *inputs)
+        eval_step(model, 1, *inputs)
 
 
 class _Buffers:
@@ -152,12 +155,13 @@ class GraphedSteps:
 
     def train(self, batch: Any) -> torch.Tensor:
         """One training step on ``batch`` (a memtasks Batch); the loss on the device."""
-        step = partial(train_step, self.model, self.optimizer, self.params, self.grad_clip)
+        step = partial(train_step, self.model, self.optimizer, self.params, self.grad_clip,
+                       batch_repeat(batch))
         return self._run("train", step, batch, optimizer_ready(self.optimizer))
 
     def evaluate(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Right answers and labelled entries per head of ``batch``, on the device."""
-        return self._run("eval", partial(eval_step, self.model), batch, True)
+        return self._run("eval", partial(eval_step, self.model, batch_repeat(batch)), batch, True)
 
     def _run(self, name: str, step: Callable[..., Any], batch: Any, ready: bool) -> Any:
         arrays = batch_arrays(batch)
@@ -165,7 +169,7 @@ class GraphedSteps:
             if self._buffers.fit(arrays):
                 self.graphs.clear()
             inputs = self._buffers.fill(arrays)
-            key = (name, *(a.shape for a in arrays))
+            key = (name, batch_repeat(batch), *(a.shape for a in arrays))
             if key in self.graphs:
                 self.graphs.move_to_end(key)
             elif self.capture and ready:
@@ -221,11 +225,11 @@ class EagerSteps:
     def train(self, batch: Any) -> torch.Tensor:
         """One training step on ``batch``; the loss on the device."""
         return train_step(self.model, self.optimizer, self.params, self.grad_clip,
-                          *batch_tensors(batch, self.device))
+                          batch_repeat(batch), *batch_tensors(batch, self.device))
 
     def evaluate(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Right answers and labelled entries per head of ``batch``, on the device."""
-        return eval_step(self.model, *batch_tensors(batch, self.device))
+        return eval_step(self.model, batch_repeat(batch), *batch_tensors(batch, self.device))
 
 
 def make_steps(model: nn.Module, optimizer: torch.optim.Optimizer, grad_clip: float | None,
