@@ -28,10 +28,12 @@ def _pair(hidden=16, heads=(2, 3), device="cpu"):
     return (model, paper_optimizer(model.parameters())), (twin, paper_optimizer(twin.parameters()))
 
 
-def _batches(env, count, seed, batch_size=8):
-    """``count`` batches of varying length T (so buffers grow, shrink and shapes repeat)."""
+def _batches(env, count, seed, batch_size=8, repeats=(1,)):
+    """``count`` batches of varying length T (so buffers grow, shrink and shapes repeat), each k
+    of ``repeats`` in turn (continuous time)."""
     rng = np.random.default_rng(seed)
-    return [env.unwrapped.sample_batch(batch_size, rng) for _ in range(count)]
+    return [env.unwrapped.sample_batch(batch_size, rng, repeat=repeats[i % len(repeats)])
+            for i in range(count)]
 
 
 def _drive(stepper, batches, seed=0):
@@ -42,10 +44,11 @@ def _drive(stepper, batches, seed=0):
     return losses, counts
 
 
-@pytest.mark.parametrize("labels", ["final", "every_step"])
-def test_static_buffer_steps_equal_plain_eager_steps(make_env, labels):
+@pytest.mark.parametrize("labels, repeats", [("final", (1,)), ("every_step", (1,)),
+                                             ("final", (1, 2))])
+def test_static_buffer_steps_equal_plain_eager_steps(make_env, labels, repeats):
     env = make_env((2, 3), labels=labels)
-    batches = _batches(env, 12, seed=1)
+    batches = _batches(env, 12, seed=1, repeats=repeats)
     assert len({b.inputs.shape[0] for b in batches}) > 3  # several lengths, some repeated
     (model, opt), (twin, twin_opt) = _pair()
     losses, counts = _drive(EagerSteps(model, opt, 2.0, CPU), batches)
@@ -123,16 +126,17 @@ def test_graphs_argument_is_checked(make_env):
 
 @gpu
 @pytest.mark.cuda
-@pytest.mark.parametrize("labels", ["final", "every_step"])
-def test_graphed_steps_equal_eager_steps_on_cuda(make_env, labels):
+@pytest.mark.parametrize("labels, repeats", [("final", (1,)), ("every_step", (1,)),
+                                             ("final", (1, 2))])
+def test_graphed_steps_equal_eager_steps_on_cuda(make_env, labels, repeats):
     cuda = torch.device("cuda")
     env = make_env((2, 3, 4), labels=labels)
-    batches = _batches(env, 10, seed=5, batch_size=32)
+    batches = _batches(env, 16, seed=5, batch_size=32, repeats=repeats)
     (model, opt), (twin, twin_opt) = _pair(64, (2, 3, 4), "cuda")
     losses, counts = _drive(EagerSteps(model, opt, 2.0, cuda), batches)
     graphed = GraphedSteps(twin, twin_opt, 2.0, cuda)
     twin_losses, twin_counts = _drive(graphed, batches)
-    shapes = len({b.inputs.shape for b in batches})
+    shapes = len({(b.repeat, b.inputs.shape) for b in batches})
     assert 0 < graphed.captures <= 2 * shapes < 2 * len(batches)  # some steps were replays
     for a, b in zip(losses, twin_losses):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
