@@ -165,9 +165,10 @@ class GraphedSteps:
 
     def _run(self, name: str, step: Callable[..., Any], batch: Any, ready: bool) -> Any:
         arrays = batch_arrays(batch)
-        with torch.cuda.device(self.device) if self.capture else contextlib.nullcontext():
+        cuda = self.device.type == "cuda"
+        with torch.cuda.device(self.device) if cuda else contextlib.nullcontext():
             if self._buffers.fit(arrays):
-                self.graphs.clear()
+                self._drop(len(self.graphs))
             inputs = self._buffers.fill(arrays)
             key = (name, batch_repeat(batch), *(a.shape for a in arrays))
             if key in self.graphs:
@@ -176,13 +177,19 @@ class GraphedSteps:
                 self._rehearse(inputs)
                 self.graphs[key] = self._capture(name, step, inputs)
                 self.captures += 1
-                if len(self.graphs) > self.max_graphs:
-                    self.graphs.popitem(last=False)
+                self._drop(len(self.graphs) - self.max_graphs)
             else:
                 return step(*inputs)
             graph, outputs = self.graphs[key]
             graph.replay()
             return outputs
+
+    def _drop(self, count: int) -> None:
+        """Drop the ``count`` least recently used graphs, once no replay of them is pending."""
+        if count > 0 and self.device.type == "cuda":
+            torch.cuda.current_stream().synchronize()
+        for _ in range(count):
+            self.graphs.popitem(last=False)
 
     def _rehearse(self, inputs: list[torch.Tensor]) -> None:
         """Before the first capture: :func:`rehearse` on the side stream that captures."""

@@ -62,6 +62,62 @@ def test_static_buffer_steps_equal_plain_eager_steps(make_env, labels, repeats):
         assert torch.equal(p, q)
 
 
+class FakeGraph:
+    """Stands in for a CUDA graph on the CPU: its capture ran the step once (as capture plus the
+    first replay do), later replays run it again and write into the same output tensors."""
+
+    def __init__(self, step, inputs, outputs):
+        self.step, self.inputs, self.outputs, self.replays = step, inputs, outputs, 0
+
+    def replay(self):
+        if self.replays:
+            fresh = self.step(*self.inputs)
+            for out, new in zip(self.outputs if isinstance(self.outputs, tuple)
+                                else (self.outputs,), fresh if isinstance(fresh, tuple) else (fresh,)):
+                out.copy_(new)
+        self.replays += 1
+
+
+def _fake_capturing(steps):
+    """``steps`` (built with capture=False) capturing stand-in graphs instead of CUDA ones."""
+    def capture(name, step, inputs):
+        graph = FakeGraph(step, inputs, step(*inputs))
+        return graph, graph.outputs
+    steps.capture = True
+    steps._rehearse = lambda inputs: None
+    steps._capture = capture
+    return steps
+
+
+def test_graph_table_keys_replays_evicts_and_drops_on_growth(make_env):
+    """The bookkeeping of GraphedSteps with stand-in graphs: one graph per (step, k, shapes),
+    eager until the optimizer has state, least recently used dropped, all dropped on growth."""
+    env = make_env((2, 3))
+    batches = _batches(env, 16, seed=5, repeats=(1, 2))  # k=1 and k=2 batches of one length
+    batches.sort(key=lambda b: -b.inputs.size)  # the longest first: the buffers never grow
+    (model, opt), (twin, twin_opt) = _pair()
+    losses, counts = _drive(EagerSteps(model, opt, 2.0, CPU), batches)
+    faked = _fake_capturing(GraphedSteps(twin, twin_opt, 2.0, CPU, capture=False, max_graphs=6))
+    twin_losses, twin_counts = _drive(faked, batches)
+    assert all(torch.equal(a, b) for a, b in zip(losses, twin_losses))
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(counts, twin_counts))
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(p, q)
+    assert len(faked.graphs) <= 6 < faked.captures
+    assert {key[:2] for key in faked.graphs} <= {("train", 1), ("train", 2), ("eval", 1), ("eval", 2)}
+    replays = sum(graph.replays for graph, _ in faked.graphs.values())
+    assert replays > len(faked.graphs)  # some shapes came back and were replayed
+    (model, opt), _ = _pair()
+    fresh = _fake_capturing(GraphedSteps(model, opt, 2.0, CPU, capture=False))
+    fresh.train(batches[0])
+    assert fresh.captures == 0  # the optimizer had no momentum yet: that step ran eagerly
+    fresh.train(batches[0])
+    assert fresh.captures == 1
+    longer = env.unwrapped.sample_batch(8, np.random.default_rng(0), repeat=64)  # buffers grow
+    faked.evaluate(longer)
+    assert [key[0] for key in faked.graphs] == ["eval"] and len(faked.graphs) == 1
+
+
 def test_buffers_hold_each_batch_in_its_shape_and_say_when_they_grow():
     buffers = _Buffers(CPU)
     small, large = np.arange(6, dtype=np.int64).reshape(2, 3), np.arange(20, dtype=np.int64)
