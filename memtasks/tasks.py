@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from memtasks.checks import check_memory
+
 TASKS = ("parity", "dms")
 LABEL_MODES = ("final", "every_step")
 MIN_N = {"parity": 1, "dms": 2}
@@ -113,6 +115,14 @@ class TaskConfig:
         self.seq_len = validate_seq_len(self.seq_len, self.heads)
         self.p = validate_p(self.p)
         self.labels = validate_labels(self.labels)
+        self._check_memory()
+
+    def _check_memory(self) -> None:
+        """Refuse a task whose single longest episode (bits, random draws, int64 labels per head)
+        would not fit in this machine's memory."""
+        longest = self.length_range()[1] - 1
+        what = f"N={list(self.heads)}" if self.seq_len is None else f"seq_len={self.seq_len!r}"
+        check_memory(longest * (5 + 8 * len(self.heads)), f"{what} (episodes up to {longest} steps)")
 
     def length_range(self) -> tuple[int, int]:
         """The (low, high) range of sequence lengths, high exclusive."""

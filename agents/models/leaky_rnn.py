@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 
@@ -10,11 +9,12 @@ import torch
 from torch import nn
 
 from memtasks.checks import check_int
-from agents.models.heads import HeadedModel, Heads, check_inputs
+from agents.models.heads import HeadedModel, Heads, check_hidden_memory, check_inputs
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")
 LEAKY_SLOPE = 0.01
+FLOAT32_MAX = torch.finfo(torch.float32).max
 
 
 def _activate_(x: torch.Tensor, activation: str) -> torch.Tensor:
@@ -133,12 +133,13 @@ class LeakyRNN(HeadedModel):
         super().__init__()
         self.hidden_size = check_int(hidden_size, "hidden_size")
         self.input_size = check_int(input_size, "input_size")
+        check_hidden_memory(self.hidden_size, 2)  # recurrent weights and their mask
         if tau is not None:
             if not isinstance(tau, numbers.Real) or isinstance(tau, bool):
                 raise TypeError(f"tau={tau!r} is not accepted: expected None or a float >= 1")
-            if not 1 <= tau < math.inf:
-                raise ValueError(f"tau={tau!r} is not accepted: expected None or a finite "
-                                 f"float >= 1")
+            if not 1 <= tau <= FLOAT32_MAX:
+                raise ValueError(f"tau={tau!r} is not accepted: expected None or a float >= 1 "
+                                 f"that float32 holds (at most {FLOAT32_MAX:.3g})")
         if not isinstance(train_tau, bool):
             raise TypeError(f"train_tau={train_tau!r} is not accepted: expected True or False")
         if activation not in ACTIVATIONS:
