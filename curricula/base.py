@@ -196,7 +196,10 @@ class CurriculumMixin:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a `state_dict`, setting the env's heads to the saved ones."""
+        """Restore a `state_dict`, setting the env's heads to the saved ones.
+
+        The whole state is checked first; a bad one raises TypeError/ValueError and changes nothing.
+        """
         if not isinstance(state, Mapping):
             raise TypeError(f"state must be a mapping from state_dict(), got {type(state).__name__}")
         missing = [k for k in STATE_KEYS if k not in state]
@@ -205,19 +208,63 @@ class CurriculumMixin:
         if state["schedule"] != type(self).__name__:
             raise ValueError(f"state is from a {state['schedule']!r} curriculum, this one is {type(self).__name__!r}")
         heads = check_heads("state['heads']", state["heads"])
-        recent = [(np.asarray(c, np.int64), np.asarray(n, np.int64)) for c, n in state["recent"]]
-        if any(c.shape != (len(heads),) or n.shape != (len(heads),) for c, n in recent):
-            raise ValueError(f"state['recent'] must hold one count per head {heads} for each episode")
-        self._apply(heads)
-        self.epoch = check_int("state['epoch']", state["epoch"], minimum=0)
-        self.episodes = check_int("state['episodes']", state["episodes"], minimum=0)
-        self.finished = bool(state["finished"])
-        self.changes = [
-            Change(int(c["epoch"]), int(c["episode"]), tuple(c["before"]), tuple(c["heads"])) for c in state["changes"]
-        ]
-        self.stage_reached = {int(n): int(e) for n, e in state["stage_reached"]}
+        if self.max_N is not None and max(heads) > self.max_N:
+            raise ValueError(f"state['heads'] must not exceed max_N={self.max_N}, got {list(heads)}")
+        epoch = check_int("state['epoch']", state["epoch"], minimum=0)
+        episodes = check_int("state['episodes']", state["episodes"], minimum=0)
+        if not isinstance(state["finished"], bool):
+            raise TypeError(f"state['finished'] must be True or False, got {state['finished']!r}")
+        changes = [_change(f"state['changes'][{i}]", c) for i, c in enumerate(_listed("state['changes']", state["changes"]))]
+        stage_reached = dict(
+            _int_pair(f"state['stage_reached'][{i}]", pair, 1) for i, pair in enumerate(_listed("state['stage_reached']", state["stage_reached"]))
+        )
+        recent = [_counts(f"state['recent'][{i}]", pair, len(heads)) for i, pair in enumerate(_listed("state['recent']", state["recent"]))]
+        self._apply(heads)  # the env validates its own heads before it changes anything
+        self.epoch, self.episodes, self.finished = epoch, episodes, state["finished"]
+        self.changes, self.stage_reached = changes, stage_reached
         self._recent = deque(recent, maxlen=self.window)
         self._forget_episodes()
+
+
+def _listed(name: str, value: Any) -> Sequence[Any]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list, got {value!r}")
+    return value
+
+
+def _int_pair(name: str, value: Any, minimum: int) -> tuple[int, int]:
+    """An [N, epoch] pair: N >= `minimum`, epoch >= 0."""
+    pair = _listed(name, value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be a pair [N, epoch], got {value!r}")
+    return check_int(f"{name}[0]", pair[0], minimum), check_int(f"{name}[1]", pair[1], minimum=0)
+
+
+def _change(name: str, value: Any) -> Change:
+    if not isinstance(value, Mapping) or set(value) != {"epoch", "episode", "before", "heads"}:
+        raise ValueError(f"{name} must be a mapping with keys epoch, episode, before, heads; got {value!r}")
+    return Change(
+        check_int(f"{name}['epoch']", value["epoch"], minimum=0),
+        check_int(f"{name}['episode']", value["episode"], minimum=0),
+        check_heads(f"{name}['before']", value["before"]),
+        check_heads(f"{name}['heads']", value["heads"]),
+    )
+
+
+def _counts(name: str, value: Any, heads: int) -> tuple[np.ndarray, np.ndarray]:
+    """One episode's (correct, labelled) counts per head: ints, 0 <= correct <= labelled."""
+    pair = _listed(name, value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be a pair [correct, labelled], got {value!r}")
+    correct, labelled = (
+        [check_int(f"{name}[{k}][{h}]", n, minimum=0) for h, n in enumerate(_listed(f"{name}[{k}]", counts))]
+        for k, counts in enumerate(pair)
+    )
+    if len(correct) != heads or len(labelled) != heads:
+        raise ValueError(f"{name} must hold one count per head ({heads}) for each episode, got {value!r}")
+    if any(c > n for c, n in zip(correct, labelled)):
+        raise ValueError(f"{name} counts more correct than labelled steps: {value!r}")
+    return np.asarray(correct, np.int64), np.asarray(labelled, np.int64)
 
 
 class Curriculum(CurriculumMixin, gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):

@@ -14,6 +14,7 @@ import numpy as np
 
 
 SEED_MAX = 2**64 - 1  # the largest seed torch, numpy and Python's random all accept
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the largest number a float32 parameter holds
 
 
 def check_int(value: object, name: str, minimum: int = 1, maximum: int | None = None) -> int:
@@ -44,14 +45,18 @@ def check_probability(value: object, name: str, allow_none: bool = False) -> flo
     return float(value)
 
 
-def check_positive(value: Any, name: str, optional: bool = False) -> float | None:
-    """``value`` as a float > 0 and finite (or None where ``optional``), else an error naming ``name``."""
+def check_positive(value: Any, name: str, optional: bool = False,
+                   maximum: float = math.inf) -> float | None:
+    """``value`` as a float > 0, finite and at most ``maximum`` (or None where ``optional``),
+    else an error naming ``name``."""
     expected = f"{'None or ' if optional else ''}a finite number > 0"
+    if maximum < math.inf:
+        expected += f" and <= {maximum:.3g}"
     if value is None and optional:
         return None
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name}={value!r} is not accepted: expected {expected}")
-    if not (math.isfinite(value) and value > 0):
+    if not (math.isfinite(value) and 0 < value <= maximum):
         raise ValueError(f"{name}={value!r} is not accepted: expected {expected}")
     return float(value)
 

@@ -16,6 +16,8 @@ from typing import Any
 from agents.analysis.report import add_analyze_arguments, run_analyze
 from agents.experiments.cli_types import float_above, int_at_least
 from agents.experiments.errors import run_command
+from agents.training.paths import path_argument
+from memtasks.checks import SEED_MAX
 from agents.experiments.reproduce.cli import add_reproduce_arguments, run_reproduce
 from agents.experiments.summarize import add_summarize_arguments, run_summarize
 from agents.experiments.sweep_cli import add_sweep_arguments, run_sweep_command
@@ -74,7 +76,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                      help="sequences per batch (default: %(default)s)")
     run.add_argument("--lr", type=float_above(0.0), default=0.05,
                      help="learning rate of SGD with Nesterov momentum 0.1 (default: %(default)s)")
-    run.add_argument("--seed", type=int_at_least(0), default=0,
+    run.add_argument("--seed", type=int_at_least(0, SEED_MAX), default=0,
                      help="seed of every random draw (default: %(default)s)")
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                      help="where to train (default: %(default)s)")
@@ -84,7 +86,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                      help="stop before an epoch that would end after this many seconds")
 
     out = p.add_argument_group("output")
-    out.add_argument("--logdir", type=Path, default=None, metavar="DIR",
+    out.add_argument("--logdir", type=path_argument, default=None, metavar="DIR",
                      help="run directory: TensorBoard events, checkpoint.pt, history.json, "
                           "models/ (default: runs/<task>-<curriculum>-<model><hidden>-seed<seed>)")
     out.add_argument("--resume", action="store_true",

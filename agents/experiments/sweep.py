@@ -23,6 +23,8 @@ from typing import Any
 import submitit
 from tqdm.auto import tqdm
 
+from agents.experiments.sweep_checks import check_label, check_subpath, read_runs
+
 SWEEP_FILE = "sweep.json"
 LOGS = "logs"
 EXECUTORS = ("local", "slurm")
@@ -61,8 +63,8 @@ class RunSpec:
     def run_dir(self, sweep_dir: str | os.PathLike) -> Path:
         """Where this run lives: ``sweep_dir/<condition>/seed_<seed>`` (or ``sweep_dir/<path>``)."""
         if self.path is not None:
-            return Path(sweep_dir) / self.path
-        return Path(sweep_dir) / self.condition / f"seed_{self.seed}"
+            return Path(sweep_dir) / check_subpath(self.path)
+        return Path(sweep_dir) / check_label(self.condition) / f"seed_{self.seed}"
 
     def argv(self, run_dir: str | os.PathLike) -> list[str]:
         """The ``memtasks train`` arguments of this run, writing to ``run_dir`` and resuming."""
@@ -241,6 +243,10 @@ def make_executor(config: ExecutorConfig, folder: str | os.PathLike) -> submitit
     return executor
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep; its running jobs were cancelled (the message counts them)."""
+
+
 @dataclass
 class SweepResult:
     """How a sweep ended: runs skipped (already done), finished now, and failed (with logs)."""
@@ -272,8 +278,7 @@ def read_sweep_file(sweep_dir: str | os.PathLike) -> list[RunSpec]:
     if not path.is_file():
         raise FileNotFoundError(f"no {SWEEP_FILE} in '{sweep_dir}': give the grid to sweep")
     names = {f.name for f in dataclasses.fields(RunSpec)}
-    return [RunSpec(**{k: v for k, v in run.items() if k in names})
-            for run in json.loads(path.read_text())["runs"]]
+    return [RunSpec(**{k: v for k, v in run.items() if k in names}) for run in read_runs(path)]
 
 
 def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
@@ -363,9 +368,10 @@ def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
     except KeyboardInterrupt:
         for _, job in running:
             job.cancel(check=False)
-        log(f"interrupted: {len(running)} running jobs cancelled; submit the sweep again to "
-            f"resume them")
-        raise
+        raise SweepInterrupted(f"sweep interrupted: {len(running)} running jobs cancelled, "
+                               f"{len(result.finished)} runs finished, "
+                               f"{len(running) + len(pending)} to do; finished epochs are kept "
+                               f"in {sweep_dir}; run the same command again to resume") from None
     finally:
         bar.close()
     return result

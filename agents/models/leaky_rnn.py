@@ -8,13 +8,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from memtasks.checks import check_int
+from memtasks.checks import FLOAT32_MAX, check_int
 from agents.models.heads import HeadedModel, Heads, check_hidden_memory, check_inputs
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")
 LEAKY_SLOPE = 0.01
-FLOAT32_MAX = torch.finfo(torch.float32).max
 
 
 def _activate_(x: torch.Tensor, activation: str) -> torch.Tensor:

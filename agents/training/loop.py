@@ -25,8 +25,9 @@ from torch import nn
 
 from agents.training import runlock, runstate
 from agents.training.memory import check_training_memory
+from agents.training.paths import make_out_dir
 from agents.models.device import check_device
-from memtasks.checks import check_int, check_positive, check_seed
+from memtasks.checks import FLOAT32_MAX, check_int, check_positive, check_seed
 from agents.training.checkpoint import KINDS, save
 from agents.training.monitor import Monitor, timescales
 from agents.models.protocol import check_model
@@ -208,19 +209,13 @@ def _check_dir(path: Any, name: str) -> Path | None:
         raise ValueError(f"{name}={os.fspath(path)!r} is not accepted: expected a directory path "
                          f"(use '.' for the current directory)")
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a directory")
-    return path
-
-
-def _make_dir(path: Path, name: str) -> None:
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".memtasks-write-test"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise ValueError(f"{name}={str(path)!r} is not writable: {exc.strerror or exc}") from None
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a "
+                             f"directory")
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise ValueError(f"{name}={str(path)!r} is not accepted: {error.strerror}") from None
+    return path
 
 
 
@@ -274,7 +269,7 @@ class _Settings:
         if args["target_N"] is not None:
             args["target_N"] = check_int(args["target_N"], "target_N", 1)
         args["time_budget"] = check_positive(args["time_budget"], "time_budget", optional=True)
-        args["lr"] = check_positive(args["lr"], "lr")
+        args["lr"] = check_positive(args["lr"], "lr", maximum=FLOAT32_MAX)
         args["grad_clip"] = check_positive(args["grad_clip"], "grad_clip", optional=True)
         threshold = args["threshold"]
         if threshold is None:
@@ -292,9 +287,9 @@ class _Settings:
         """Create the log and checkpoint directories, or say clearly why they cannot be."""
         for path, name in ((self.logdir, "logdir"), (self.checkpoint_dir, "checkpoint_dir")):
             if path is not None:
-                _make_dir(path, name)
+                make_out_dir(path, name)
         if self.checkpoint_dir is not None:
-            _make_dir(self.checkpoint_dir / runstate.MODELS, "checkpoint_dir")
+            make_out_dir(self.checkpoint_dir / runstate.MODELS, "checkpoint_dir")
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-friendly values, for the config text and the checkpoint."""
