@@ -89,7 +89,9 @@ def attach_history(stages: list[Stage], history_file: Path) -> None:
 def _load_file(path: Path, heads: Sequence[int] | None) -> nn.Module:
     try:
         return load(path)
-    except ValueError:
+    except ValueError as error:
+        if "not a memtasks model file" not in str(error):  # one, but damaged: say how
+            raise
         if heads is None:
             raise ValueError(f"cannot analyse '{path}': not a memtasks model file; for a network "
                              "saved by the paper's code pass heads (e.g. --heads 2 3 4 5)") from None

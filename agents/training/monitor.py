@@ -65,7 +65,7 @@ class Monitor:
             # the first epoch: as many steps as fit at the rate so far
             now, done = time.perf_counter(), self.bar.n + n - self.bar.initial
             fit = done + (self.deadline - now) * done / max(now - self.started, 1e-9)
-            self._set_total(self.bar.initial + max(done, int(fit)))
+            self._set_total(self.bar.initial + max(done, round(fit)))
         self.bar.update(n)
 
     def _set_total(self, steps: int) -> None:
