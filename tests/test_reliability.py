@@ -247,16 +247,17 @@ def test_the_progress_bar_counts_the_steps_the_budget_allows(monkeypatch):
 # ---- curriculum state: all or nothing --------------------------------------------------------
 
 @pytest.mark.parametrize("changes", [
-    {"heads": [2, 3], "epoch": -1}, {"heads": [2, 3], "finished": "no"},
-    {"heads": [2, 3, 9]}, {"heads": [2, 3], "recent": [[[1.5, 1], [2, 2]]]},
-    {"heads": [2, 3], "changes": [{"epoch": 1}]}, {"heads": [2, 3], "stage_reached": [[2, 0.5]]},
+    {"epoch": -1}, {"finished": "no"}, {"heads": [2, 3, 9]},
+    {"recent": [[[1.5, 1, 0], [2, 2, 2]]]}, {"changes": [{"epoch": 1}]},
+    {"stage_reached": [[2, 0.5]]},
 ], ids=["epoch", "finished", "above max_N", "float counts", "change", "stage"])
 def test_a_refused_curriculum_state_changes_nothing(changes):
+    """Each state names other heads (2, 3, 4) than the env's: applied first, they would show."""
     env = curricula.MultiHead(parity(N=2), max_N=4)
     env.update({2: 0.99})
     before = (env.unwrapped.heads, env.state_dict())
     with pytest.raises((TypeError, ValueError)):
-        env.load_state_dict(before[1] | changes)
+        env.load_state_dict(before[1] | {"heads": [2, 3, 4]} | changes)
     assert (env.unwrapped.heads, env.state_dict()) == before
 
 

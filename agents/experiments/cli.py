@@ -83,7 +83,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     run.add_argument("--target-n", type=int_at_least(1), default=None, metavar="N",
                      help="stop once a head with N >= this is solved")
     run.add_argument("--time-budget", type=float_above(0.0), default=None, metavar="SECONDS",
-                     help="stop before an epoch that would end after this many seconds")
+                     help="stop after this many seconds: no epoch starts that would end later, "
+                          "and one still running then ends early and is evaluated")
 
     out = p.add_argument_group("output")
     out.add_argument("--logdir", type=path_argument, default=None, metavar="DIR",

@@ -53,8 +53,7 @@ class EpochRecord:
     samples_per_second: float
     tau_mean: float | None = None
     tau_std: float | None = None
-    steps: int | None = None  # training steps taken: fewer than steps_per_epoch when the time
-    #                           budget ended the epoch early (None in histories of older versions)
+    steps: int | None = None  # steps trained; < steps_per_epoch if the time budget cut it short
 
 
 @dataclass
@@ -463,7 +462,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
             0.1, learning rate ``lr``. It is called again when the heads change.
         target_N: stop once a head with N ≥ ``target_N`` has accuracy above ``threshold``.
         time_budget: seconds for this call; no epoch starts that would, judged by the last
-            epoch's duration, end past it.
+            epoch's duration, end past it, and an epoch still training when it is spent ends
+            early (then is evaluated and saved): the run ends within one evaluation of it.
         progress: show a tqdm progress bar.
         lr: learning rate of the default optimizer.
         grad_clip: maximal gradient norm (None: no clipping).
@@ -472,6 +472,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
 
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
+        RunInUse: another process trains in ``checkpoint_dir`` or ``logdir`` (a ValueError).
+        TrainingInterrupted: Ctrl-C (a KeyboardInterrupt); its message says what was kept.
     """
     run = _Settings.check(model, env, epochs=epochs, steps_per_epoch=steps_per_epoch,
                           eval_steps=eval_steps, batch_size=batch_size, seed=seed, logdir=logdir,
