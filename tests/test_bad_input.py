@@ -369,6 +369,11 @@ PY_ROWS = [
 ]
 
 
+def _history_file(run: Path, text: str) -> None:
+    run.mkdir(parents=True)
+    (run / "history.json").write_text(text)
+
+
 def _train_while_locked(tmp: Path) -> None:
     """Train into a run directory that this process holds the lock of (as another writer would)."""
     (tmp / "run").mkdir()
@@ -533,6 +538,10 @@ CLI_ROWS = [
            ("--scale", "huge"), run_dir="r"),
     CliRow("reproduce out a file", ("reproduce", "--scale", "smoke", "--out", "{tmp}/plain-file"),
            ("--out", "plain-file"), prepare=a_file),
+    CliRow("reproduce over a key-less history", ("reproduce", "--scale", "smoke", "--out", "{tmp}/r",
+                                                 "--no-progress"), ("history.json", "records"),
+           prepare=lambda t: _history_file(t / "r" / "runs" / "parity-single-leaky16-seed0",
+                                           '{"threshold": 0.98}'), run_dir="r/runs"),
 ]
 
 

@@ -16,11 +16,11 @@ from typing import Any
 from agents.analysis.report import add_analyze_arguments, run_analyze
 from agents.experiments.cli_types import float_above, int_at_least
 from agents.experiments.errors import run_command
-from agents.training.paths import path_argument
-from memtasks.checks import SEED_MAX
 from agents.experiments.reproduce.cli import add_reproduce_arguments, run_reproduce
 from agents.experiments.summarize import add_summarize_arguments, run_summarize
 from agents.experiments.sweep_cli import add_sweep_arguments, run_sweep_command
+from agents.training.paths import path_argument
+from memtasks.checks import SEED_MAX
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": "SingleHead", "multi": "MultiHead", "sliding": "Sliding", "none": "Fixed"}

@@ -10,14 +10,12 @@ Every job is an ordinary run directory ``SWEEP_DIR/<condition>/seed_<s>/`` train
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import itertools
 import json
 import os
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import submitit
 from tqdm.auto import tqdm
 
+from agents.experiments.interrupts import SweepInterrupted, controller_output
 from agents.experiments.sweep_checks import check_label, check_subpath, read_runs
 
 SWEEP_FILE = "sweep.json"
@@ -245,26 +244,6 @@ def make_executor(config: ExecutorConfig, folder: str | os.PathLike) -> submitit
     return executor
 
 
-@contextlib.contextmanager
-def _stderr_to(path: Path) -> Iterator[None]:
-    """Point file descriptor 2 at ``path`` meanwhile: local jobs' controller processes inherit it,
-    so the traceback a controller prints when cancelled (or on Ctrl-C) goes to the log."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "ab") as log:
-        os.dup2(log.fileno(), 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped a sweep; its running jobs were cancelled (the message counts them)."""
-
-
 @dataclass
 class SweepResult:
     """How a sweep ended: runs skipped (already done), finished now, and failed (with logs)."""
@@ -354,9 +333,7 @@ def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
         del pending[:len(batch)]
         if not batch:
             return
-        quiet = _stderr_to(sweep_dir / LOGS / "controllers.log") if config.kind == "local" \
-            else contextlib.nullcontext()
-        with quiet, ex.batch():
+        with controller_output(config.kind, sweep_dir / LOGS), ex.batch():
             submitted = [(s, ex.submit(job_of, s.argv(s.run_dir(sweep_dir)))) for s in batch]
         running.extend(submitted)
 
