@@ -20,7 +20,8 @@ import gymnasium
 import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from curricula.checks import check_accuracy, check_head_set, check_heads, check_int, check_max_N, check_threshold
+from curricula.checks import check_accuracy, check_head_set, check_max_N
+from memtasks.checks import check_heads, check_int, check_threshold, reject
 
 logger = logging.getLogger("curricula")
 
@@ -68,8 +69,8 @@ class CurriculumMixin:
         super().__init__(env)  # the wrapper base: gymnasium.Wrapper or VectorWrapper
         check_head_set(env)
         self.threshold = check_threshold(threshold)
-        self.window = check_int("window", window)
-        start_heads = None if start is None else check_heads("start", start)
+        self.window = check_int(window, "window")
+        start_heads = None if start is None else check_heads(start, "start")
         self.max_N = check_max_N(max_N, start_heads or self.heads)
         if start_heads is not None:
             self._apply(start_heads)
@@ -207,18 +208,18 @@ class CurriculumMixin:
             raise ValueError(f"state is missing keys {missing}; expected the keys of state_dict(): {list(STATE_KEYS)}")
         if state["schedule"] != type(self).__name__:
             raise ValueError(f"state is from a {state['schedule']!r} curriculum, this one is {type(self).__name__!r}")
-        heads = check_heads("state['heads']", state["heads"])
+        heads = check_heads(state["heads"], "state['heads']")
         if self.max_N is not None and max(heads) > self.max_N:
-            raise ValueError(f"state['heads'] must not exceed max_N={self.max_N}, got {list(heads)}")
-        epoch = check_int("state['epoch']", state["epoch"], minimum=0)
-        episodes = check_int("state['episodes']", state["episodes"], minimum=0)
+            raise reject("state['heads']", state["heads"], f"N <= max_N={self.max_N}")
+        epoch = check_int(state["epoch"], "state['epoch']", minimum=0)
+        episodes = check_int(state["episodes"], "state['episodes']", minimum=0)
         if not isinstance(state["finished"], bool):
-            raise TypeError(f"state['finished'] must be True or False, got {state['finished']!r}")
-        changes = [_change(f"state['changes'][{i}]", c) for i, c in enumerate(_listed("state['changes']", state["changes"]))]
+            raise reject("state['finished']", state["finished"], "True or False", TypeError)
+        changes = [_change(c, f"state['changes'][{i}]") for i, c in enumerate(_listed(state["changes"], "state['changes']"))]
         stage_reached = dict(
-            _int_pair(f"state['stage_reached'][{i}]", pair, 1) for i, pair in enumerate(_listed("state['stage_reached']", state["stage_reached"]))
+            _stage(pair, f"state['stage_reached'][{i}]") for i, pair in enumerate(_listed(state["stage_reached"], "state['stage_reached']"))
         )
-        recent = [_counts(f"state['recent'][{i}]", pair, len(heads)) for i, pair in enumerate(_listed("state['recent']", state["recent"]))]
+        recent = [_counts(pair, f"state['recent'][{i}]", len(heads)) for i, pair in enumerate(_listed(state["recent"], "state['recent']"))]
         self._apply(heads)  # the env validates its own heads before it changes anything
         self.epoch, self.episodes, self.finished = epoch, episodes, state["finished"]
         self.changes, self.stage_reached = changes, stage_reached
@@ -226,44 +227,44 @@ class CurriculumMixin:
         self._forget_episodes()
 
 
-def _listed(name: str, value: Any) -> Sequence[Any]:
+def _listed(value: Any, name: str) -> Sequence[Any]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-        raise TypeError(f"{name} must be a list, got {value!r}")
+        raise reject(name, value, "a list", TypeError)
     return value
 
 
-def _int_pair(name: str, value: Any, minimum: int) -> tuple[int, int]:
-    """An [N, epoch] pair: N >= `minimum`, epoch >= 0."""
-    pair = _listed(name, value)
+def _stage(value: Any, name: str) -> tuple[int, int]:
+    """An [N, epoch] pair of `stage_reached`: N >= 1, epoch >= 0."""
+    pair = _listed(value, name)
     if len(pair) != 2:
-        raise ValueError(f"{name} must be a pair [N, epoch], got {value!r}")
-    return check_int(f"{name}[0]", pair[0], minimum), check_int(f"{name}[1]", pair[1], minimum=0)
+        raise reject(name, value, "a pair [N, epoch]")
+    return check_int(pair[0], f"{name}[0]"), check_int(pair[1], f"{name}[1]", minimum=0)
 
 
-def _change(name: str, value: Any) -> Change:
+def _change(value: Any, name: str) -> Change:
     if not isinstance(value, Mapping) or set(value) != {"epoch", "episode", "before", "heads"}:
-        raise ValueError(f"{name} must be a mapping with keys epoch, episode, before, heads; got {value!r}")
+        raise reject(name, value, "a mapping with keys epoch, episode, before, heads")
     return Change(
-        check_int(f"{name}['epoch']", value["epoch"], minimum=0),
-        check_int(f"{name}['episode']", value["episode"], minimum=0),
-        check_heads(f"{name}['before']", value["before"]),
-        check_heads(f"{name}['heads']", value["heads"]),
+        check_int(value["epoch"], f"{name}['epoch']", minimum=0),
+        check_int(value["episode"], f"{name}['episode']", minimum=0),
+        check_heads(value["before"], f"{name}['before']"),
+        check_heads(value["heads"], f"{name}['heads']"),
     )
 
 
-def _counts(name: str, value: Any, heads: int) -> tuple[np.ndarray, np.ndarray]:
+def _counts(value: Any, name: str, heads: int) -> tuple[np.ndarray, np.ndarray]:
     """One episode's (correct, labelled) counts per head: ints, 0 <= correct <= labelled."""
-    pair = _listed(name, value)
+    pair = _listed(value, name)
     if len(pair) != 2:
-        raise ValueError(f"{name} must be a pair [correct, labelled], got {value!r}")
+        raise reject(name, value, "a pair [correct, labelled]")
     correct, labelled = (
-        [check_int(f"{name}[{k}][{h}]", n, minimum=0) for h, n in enumerate(_listed(f"{name}[{k}]", counts))]
+        [check_int(n, f"{name}[{k}][{h}]", minimum=0) for h, n in enumerate(_listed(counts, f"{name}[{k}]"))]
         for k, counts in enumerate(pair)
     )
     if len(correct) != heads or len(labelled) != heads:
-        raise ValueError(f"{name} must hold one count per head ({heads}) for each episode, got {value!r}")
+        raise reject(name, value, f"one count per head ({heads}) in each list")
     if any(c > n for c, n in zip(correct, labelled)):
-        raise ValueError(f"{name} counts more correct than labelled steps: {value!r}")
+        raise reject(name, value, "no more correct than labelled steps")
     return np.asarray(correct, np.int64), np.asarray(labelled, np.int64)
 
 

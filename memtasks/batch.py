@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
+from memtasks.checks import check_int, is_int, reject
 from memtasks.tasks import TaskConfig, label_stream
 
 
@@ -48,21 +48,12 @@ def as_generator(rng: Any, default: np.random.Generator) -> np.random.Generator:
         return default
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, Integral) and not isinstance(rng, (bool, np.bool_)):
-        if rng < 0:
-            raise ValueError(f"rng must be a numpy.random.Generator, an int seed >= 0 or None; got {rng!r}")
-        return np.random.default_rng(int(rng))
-    raise TypeError("rng must be a numpy.random.Generator, an int seed >= 0 or None; "
-                    f"got {rng!r} of type {type(rng).__name__}")
-
-
-def validate_count(value: Any, argname: str) -> int:
-    """Return value if it is an int >= 1, else raise TypeError/ValueError naming `argname`."""
-    if not isinstance(value, Integral) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{argname} must be an int >= 1; got {value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{argname} must be an int >= 1; got {value!r}")
-    return int(value)
+    accepted = "a numpy.random.Generator, an int seed >= 0 or None"
+    if not is_int(rng):
+        raise reject("rng", rng, accepted, TypeError)
+    if rng < 0:
+        raise reject("rng", rng, accepted)
+    return np.random.default_rng(int(rng))
 
 
 def draw_bits(config: TaskConfig, rng: np.random.Generator, T: int, count: int) -> np.ndarray:
@@ -78,7 +69,7 @@ def draw_bits(config: TaskConfig, rng: np.random.Generator, T: int, count: int) 
 
 def sample_batch(config: TaskConfig, batch_size: int, rng: np.random.Generator) -> Batch:
     """A batch of `batch_size` streams sharing one length T drawn from the config's length range."""
-    batch_size = validate_count(batch_size, "batch_size")
+    batch_size = check_int(batch_size, "batch_size")
     T = int(rng.integers(*config.length_range()))
     bits = draw_bits(config, rng, T, batch_size)
     if config.labels == "final":

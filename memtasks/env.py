@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from memtasks.batch import Batch, as_generator, draw_episodes, episode_labels, sample_batch
+from memtasks.checks import check_choice, reject
 from memtasks.tasks import TaskConfig, validate_heads
 
 
@@ -88,9 +89,7 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
 
     def __init__(self, task: str, N: Any = 2, seq_len: Any = None, p: float | None = None,
                  labels: str = "final", render_mode: str | None = None):
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}; "
-                             f"got {render_mode!r}")
+        check_choice(render_mode, "render_mode", (None, *self.metadata["render_modes"]))
         self.config = TaskConfig(task, N, seq_len, p, labels)
         self.render_mode = render_mode
         self.observation_space = observation_space()
@@ -120,8 +119,8 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         if self._t >= len(self._bits):
             raise RuntimeError("step() called after the episode terminated; call env.reset() first")
         if not self.action_space.contains(action):
-            raise ValueError(f"action must be an int array of shape ({len(self.heads)},) with values 0 or 1, "
-                             f"one prediction per head {self.heads}; got {action!r}")
+            raise reject("action", action, f"an int array of shape ({len(self.heads)},) with values "
+                         f"0 or 1, one prediction per head {self.heads}")
         labels = self._labels[self._t].astype(np.int64)
         correct, reward = score(np.asarray(action), labels)
         self._t += 1

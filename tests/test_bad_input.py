@@ -32,8 +32,9 @@ import curricula
 import memtasks
 from agents import GRU, LSTM, LeakyRNN, analysis
 from agents.experiments.cli import COMMANDS, main
+from agents.experiments.config import RunConfig
 from agents.experiments.summarize import write_summary
-from agents.experiments.sweep import RunSpec, read_sweep_file
+from agents.experiments.sweep import SweepRun, read_sweep_file
 from agents.training.loop import History
 from agents.training.runlock import RunLock
 from memtasks.vector import MemoryTaskVectorEnv
@@ -360,11 +361,9 @@ PY_ROWS = [
         ("out_dir", "plain-file")),
     Row("sweep.json without runs", lambda t: read_sweep_file(sweep_file({})(t)), ValueError,
         ("sweep.json", "runs")),
-    Row("sweep label outside", lambda t: RunSpec(label="../x").run_dir(t), ValueError,
-        ("label", "../x")),
-    Row("sweep path outside", lambda t: RunSpec(path="a/../../x").run_dir(t), ValueError,
+    Row("sweep path outside", lambda t: SweepRun(RunConfig(), "a/../../x", "c"), ValueError,
         ("path", "a/../../x")),
-    Row("sweep path absolute", lambda t: RunSpec(path="/tmp/x").run_dir(t), ValueError,
+    Row("sweep path absolute", lambda t: SweepRun(RunConfig(), "/tmp/x", "c"), ValueError,
         ("path", "/tmp/x")),
 ]
 
@@ -464,13 +463,13 @@ CLI_ROWS = [
     CliRow("train epochs word", ("train", "--epochs", "ten"), ("--epochs", "ten")),
     CliRow("train task unknown", ("train", "--task", "copy"), ("--task", "copy")),
     CliRow("train heads repeated", ("train", *TINY, "--heads", "2", "2", "--logdir", "{tmp}/run"),
-           ("N", "2"), run_dir="run"),
+           ("--heads", "2"), run_dir="run"),
     CliRow("train dms N=1", ("train", *TINY, "--task", "dms", "--heads", "1", "--logdir",
-                             "{tmp}/run"), ("N", "1"), run_dir="run"),
+                             "{tmp}/run"), ("--heads", "1"), run_dir="run"),
     CliRow("train tau on gru", ("train", *TINY, "--model", "gru", "--tau", "2", "--logdir",
                                 "{tmp}/run"), ("--tau", "gru"), run_dir="run"),
     CliRow("train max-n below heads", ("train", *TINY, "--heads", "4", "--max-n", "2", "--logdir",
-                                       "{tmp}/run"), ("max_N",), run_dir="run"),
+                                       "{tmp}/run"), ("--max-n",), run_dir="run"),
     CliRow("train logdir under a file", ("train", *TINY, "--logdir", "{tmp}/plain-file/run"),
            ("logdir",), prepare=a_file),
     CliRow("train over an existing run", ("train", *TINY, "--logdir", "{tmp}/run"),
@@ -517,7 +516,7 @@ CLI_ROWS = [
     CliRow("sweep executor unknown", ("sweep", "{tmp}/grid", "--executor", "pbs"),
            ("--executor", "pbs")),
     CliRow("sweep train flag out of range", ("sweep", "{tmp}/grid", "--set", "hidden=0",
-                                             "--dry-run"), ("--hidden", "0"), run_dir="grid"),
+                                             "--dry-run"), ("hidden=0",), run_dir="grid"),
     CliRow("sweep config set a string", ("sweep", "{tmp}/grid", "--config", "{tmp}/grid.toml"),
            ("grid.toml", "set", "'x'"), prepare=grid_file('set = "x"\n'), run_dir="grid"),
     CliRow("sweep config set a number", ("sweep", "{tmp}/grid", "--config", "{tmp}/grid.toml"),
@@ -527,9 +526,10 @@ CLI_ROWS = [
            run_dir="grid"),
     CliRow("sweep.json without runs", ("sweep", "{tmp}/grid"), ("sweep.json", "runs"),
            prepare=sweep_file({"conditions": []}), run_dir="grid"),
-    CliRow("sweep.json label outside", ("sweep", "{tmp}/grid", "--no-progress"),
-           ("label", "../escaped"), prepare=sweep_file({"runs": [{"label": "../escaped", "options": {
-               "hidden": 4, "epochs": 1}}]}), run_dir="grid"),
+    CliRow("sweep.json path outside", ("sweep", "{tmp}/grid", "--no-progress"),
+           ("path", "../escaped"), prepare=sweep_file({"runs": [{
+               "path": "../escaped", "condition": "c",
+               "config": RunConfig(hidden=4, epochs=1).to_dict()}]}), run_dir="grid"),
     CliRow("summarize missing", ("summarize", "{tmp}/nope"), ("nope",)),
     CliRow("summarize out a file", ("summarize", "{tmp}/sweep", "--out", "{tmp}/plain-file"),
            ("plain-file", "not a directory"), prepare=lambda t: (a_sweep(t), a_file(t)),
@@ -608,8 +608,7 @@ def test_the_console_entry_point_behaves_the_same(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "memtasks train: error: argument --hidden: expected an int >= 1, got '0' "
-        "(see memtasks train --help)"]
+        "memtasks train: error: --hidden=0 is not accepted: expected an int >= 1"]
 
 
 def test_the_table_is_large_enough():

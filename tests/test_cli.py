@@ -55,9 +55,9 @@ def test_bad_flags_exit_2_with_one_line(argv, names, memtasks_cli):
 
 @pytest.mark.parametrize("argv, names", [
     (["train", "--model", "gru", "--tau", "2"], "--tau"),
-    (["train", "--task", "dms", "--heads", "1"], "N"),
-    (["train", "--curriculum", "sliding", "--heads", "3", "2", "3"], "N"),
-    (["train", "--heads", "5", "--max-n", "3"], "max_N"),
+    (["train", "--task", "dms", "--heads", "1"], "--heads"),
+    (["train", "--curriculum", "sliding", "--heads", "3", "2", "3"], "--heads"),
+    (["train", "--heads", "5", "--max-n", "3"], "--max-n"),
 ])
 def test_bad_values_found_by_the_library_exit_2_with_one_line(argv, names, memtasks_cli, tmp_path):
     code, _, err = memtasks_cli(argv + TINY + ["--logdir", str(tmp_path / "run")])

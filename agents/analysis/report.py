@@ -21,9 +21,6 @@ import numpy as np
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents.models.device import check_device
-from memtasks.checks import check_int, check_memory, check_seed
-from memtasks.tasks import TASKS
 from agents.analysis import figures
 from agents.analysis.ablation import SELECTIONS, ablate, accuracy, select_neurons
 from agents.analysis.activity import record
@@ -31,10 +28,13 @@ from agents.analysis.autocorrelation import autocorrelation, population_autocorr
 from agents.analysis.dimensionality import dimensionality
 from agents.analysis.perturbation import perturbation_sweep
 from agents.analysis.timescales import fit_timescales, trained_timescales
+from agents.models.device import check_device
 from agents.training.checkpoint import load, load_reference_checkpoint, safe_load
 from agents.training.loop import History
 from agents.training.paths import make_out_dir, path_argument
 from agents.training.runstate import CHECKPOINT, HISTORY
+from memtasks.checks import check_int, check_memory, check_seed
+from memtasks.tasks import TASKS
 
 RESULTS = "analysis.json"
 RECORD_BYTES = 40  # per recorded (trial, step, unit): float32 states, float64 FFT autocorrelation

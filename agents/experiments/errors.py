@@ -1,7 +1,7 @@
 """How a ``memtasks`` command ends when it fails: one line on stderr and an exit code, never a traceback.
 
 Exit codes: 2 for bad input (a flag, a file, a directory; ``ValueError``, ``TypeError``,
-``FileNotFoundError``), 1 for a failure of the run itself (training diverged, the disk is full,
+``FileNotFoundError``, ``LookupError``), 1 for a failure of the run itself (training diverged, the disk is full,
 a file cannot be written), 130 for Ctrl-C (the line says what was kept and how to go on).
 """
 
@@ -45,7 +45,7 @@ def run_command(command: str, run: Callable[[], int]) -> int:
     except FloatingPointError as error:  # training diverged: not a usage error
         say(_first_line(error))
         return 1
-    except (ValueError, TypeError, FileNotFoundError) as error:
+    except (ValueError, TypeError, FileNotFoundError, LookupError) as error:
         say(f"error: {_first_line(error)}")
         return 2
     except OSError as error:

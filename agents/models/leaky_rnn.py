@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from memtasks.checks import FLOAT32_MAX, check_int
 from agents.models.heads import HeadedModel, Heads, check_hidden_memory, check_inputs
+from memtasks.checks import FLOAT32_MAX, check_int
+
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import numbers
 import os
 import random
 import time
@@ -23,14 +22,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from agents.models.device import check_device
+from agents.models.protocol import check_model
 from agents.training import runlock, runstate
 from agents.training.memory import check_training_memory
 from agents.training.paths import make_out_dir
-from agents.models.device import check_device
-from memtasks.checks import FLOAT32_MAX, check_int, check_positive, check_seed
 from agents.training.checkpoint import KINDS, save
 from agents.training.monitor import Monitor, timescales
-from agents.models.protocol import check_model
+from memtasks.checks import FLOAT32_MAX, check_int, check_positive, check_seed, check_threshold
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -67,6 +66,7 @@ class History:
     records: list[EpochRecord] = field(default_factory=list)
     threshold: float = THRESHOLD
     stop_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -92,10 +92,17 @@ class History:
         """Per epoch, the largest N whose accuracy exceeded ``threshold`` (0 if none)."""
         return [solved_N(r.accuracy, self.threshold) for r in self.records]
 
+    def ended(self, epochs: int, target_N: int | None = None) -> bool:
+        """Whether a run with this history has nothing left to train towards ``epochs`` and
+        ``target_N``: its curriculum finished, it has the epochs, or it solved the target."""
+        return (self.stop_reason == "finished" or len(self) >= epochs
+                or (target_N is not None and max(self.solved_N, default=0) >= target_N))
+
     def to_dict(self) -> dict[str, Any]:
         records = [dict(dataclasses.asdict(r), heads=list(r.heads),
                         accuracy={str(n): a for n, a in r.accuracy.items()}) for r in self.records]
-        return {"records": records, "threshold": self.threshold, "stop_reason": self.stop_reason}
+        return {"records": records, "threshold": self.threshold, "stop_reason": self.stop_reason,
+                "notes": self.notes}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "history") -> History:
@@ -104,7 +111,8 @@ class History:
             records = [EpochRecord(**dict(r, heads=tuple(r["heads"]),
                                           accuracy={int(n): a for n, a in r["accuracy"].items()}))
                        for r in data["records"]]
-            return cls(records, data["threshold"], data["stop_reason"])
+            return cls(records, data["threshold"], data["stop_reason"],
+                       list(data.get("notes", [])))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             reason = f"no {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
             raise ValueError(f"{where} is not a training history ({reason})") from None
@@ -271,13 +279,8 @@ class _Settings:
         args["lr"] = check_positive(args["lr"], "lr", maximum=FLOAT32_MAX)
         args["grad_clip"] = check_positive(args["grad_clip"], "grad_clip", optional=True)
         threshold = args["threshold"]
-        if threshold is None:
-            threshold = getattr(env, "threshold", THRESHOLD)
-        if (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
-                or not 0 <= threshold <= 1):
-            raise ValueError(f"threshold={threshold!r} is not accepted: expected None or a "
-                             f"float in [0, 1]")
-        args["threshold"] = float(threshold)
+        args["threshold"] = check_threshold(getattr(env, "threshold", THRESHOLD)
+                                            if threshold is None else threshold)
         if args["checkpoint_dir"] is not None:
             _check_not_a_run(args["checkpoint_dir"], args["resume"])
         return cls(**args)
@@ -429,6 +432,8 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
                          f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
                          ) from None
     for group, setting in zip(optimizer.param_groups, settings):  # this call's lr, the run's momentum
+        if "lr" in setting and group.get("lr") != setting["lr"]:
+            history.notes.append(f"epoch {len(history) + 1}: lr {group['lr']:g} -> {setting['lr']:g}")
         group.update(setting)
     runstate.restore_rng(state["rng"], rng, device)
     runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)  # if killed before it
@@ -442,7 +447,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
           device: str | torch.device = "cpu", optimizer: OptimizerFactory | None = None,
           target_N: int | None = None, time_budget: float | None = None, progress: bool = True,
           *, lr: float = LR, grad_clip: float | None = GRAD_CLIP,
-          threshold: float | None = None) -> History:
+          threshold: float | None = None, description: Mapping[str, Any] | None = None) -> History:
     """Train ``model`` on ``env`` (a memtasks env, or a curriculum wrapping one); return the History.
 
     Args:
@@ -469,6 +474,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         grad_clip: maximal gradient norm (None: no clipping).
         threshold: accuracy that counts as solved for ``target_N`` and ``History.solved_N``;
             None takes the curriculum's ``threshold`` (else 0.98).
+        description: the run's description as plain JSON (``memtasks train`` passes its
+            RunConfig), stored in the checkpoint so that a resumed run can restore its settings.
 
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
@@ -484,13 +491,13 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
     run.make_dirs()
     with runlock.hold(run.checkpoint_dir, run.logdir):
         try:
-            return _train_run(model, env, run, optimizer)
+            return _train_run(model, env, run, optimizer, description)
         except KeyboardInterrupt:
             raise TrainingInterrupted(run.checkpoint_dir) from None
 
 
-def _train_run(model: nn.Module, env: Any, run: _Settings,
-               optimizer: OptimizerFactory | None) -> History:
+def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerFactory | None,
+               description: Mapping[str, Any] | None) -> History:
     """The body of :func:`train`, once its arguments are checked and its directories locked."""
     factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
     checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
@@ -503,7 +510,7 @@ def _train_run(model: nn.Module, env: Any, run: _Settings,
     rng = np.random.default_rng(run.seed)
     if run.resume and checkpoint.exists():
         opt, history = _resume(checkpoint, model, env, factory, rng, device)
-        if history.stop_reason in ("target_N", "finished") or len(history) >= run.epochs:
+        if history.ended(run.epochs, run.target_N):
             return history
         history.stop_reason = None
     else:
@@ -514,7 +521,7 @@ def _train_run(model: nn.Module, env: Any, run: _Settings,
         opt = factory(list(model.parameters()))
         history = History(threshold=threshold)
     config = {**run.describe(), "optimizer": "paper SGD" if optimizer is None else "custom",
-              **_describe(model, env)}
+              **_describe(model, env), "run": None if description is None else dict(description)}
 
     started = time.perf_counter()
     deadline = None if run.time_budget is None else started + run.time_budget

@@ -22,6 +22,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from agents.training.checkpoint import WriteError
+
 
 def timescales(model: nn.Module) -> torch.Tensor | None:
     """The model's timescale per unit: ``model.timescales()``, else ``model.taus``, else None."""
@@ -47,7 +49,7 @@ class Monitor:
     def __init__(self, logdir: str | os.PathLike | None, config: dict[str, Any], *, epochs: int,
                  steps_per_epoch: int, start_epoch: int = 0, progress: bool = True,
                  deadline: float | None = None):
-        self.writer = None
+        self.writer, self.logdir = None, logdir
         self.epochs, self.steps_per_epoch, self.deadline = epochs, steps_per_epoch, deadline
         self.started, self.epoch_seconds = time.perf_counter(), None
         if logdir is not None:
@@ -73,7 +75,7 @@ class Monitor:
         self.bar.total = min(steps, self.epochs * self.steps_per_epoch)
 
     def epoch(self, record: Any, taus: torch.Tensor | None) -> None:
-        """Log one epoch's record (an :class:`agents.train.EpochRecord`) and the model's τ."""
+        """Log one epoch's record (an :class:`agents.training.loop.EpochRecord`) and the model's τ."""
         accuracy = record.accuracy
         mean_acc = sum(accuracy.values()) / len(accuracy)
         max_n = max(record.heads)
@@ -98,22 +100,34 @@ class Monitor:
             self.writer.add_histogram("tau/hist", taus, step)
         add("time/epoch_seconds", record.seconds, step)
         add("time/samples_per_second", record.samples_per_second, step)
-        self.writer.flush()
+        self._written(self.writer.flush)
+
+    def _written(self, write: Any) -> None:
+        """Run the writer's ``write`` (flush, close); a file it cannot write is a WriteError."""
+        try:
+            write()
+        except OSError as error:
+            raise WriteError(error.errno, error.strerror or str(error),
+                             f"{self.logdir} (TensorBoard events)") from None
 
     def close(self) -> None:
         self.bar.close()
         if self.writer is not None:
-            self.writer.close()
+            self._written(self.writer.close)
 
     def __enter__(self) -> Monitor:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            self.close()
+        except WriteError:
+            if kind is None:  # else the error already on its way says more
+                raise
 
 
 def summary_table(history: Any) -> str:
-    """A plain-text table of a run (an :class:`agents.train.History`): one line per epoch."""
+    """A plain-text table of a run (an :class:`agents.training.loop.History`): one line per epoch."""
     lines = [f"{'epoch':>5}  {'heads':>9}  {'acc@N_max':>9}  {'solved N':>8}  {'loss':>7}  "
              f"{'tau mean':>8}  {'tau std':>7}  {'seconds':>7}"]
     for record, solved in zip(history.records, history.solved_N):
