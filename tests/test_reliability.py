@@ -177,10 +177,15 @@ def test_ctrl_c_in_train_says_what_was_kept_and_exits_130(tmp_path):
     _, err = proc.communicate(timeout=60)
     lines = err.strip().splitlines()
     assert proc.returncode == 130 and len(lines) == 1, err
-    assert "interrupted" in lines[0] and str(run) in lines[0] and "--resume" in lines[0]
+    assert "interrupted" in lines[0]
+    assert lines[0].endswith(f"continue with: memtasks train --logdir {run} --resume")
     kept = len(History.read(run / "history.json"))
     assert f"epoch{'s 1-' if kept > 1 else ' '}{kept}" in lines[0]
     assert not (run / runlock.LOCK).exists()
+    code, err = run_cli(["train", "--logdir", str(run), "--resume", "--epochs", str(kept + 1)],
+                        tmp_path)  # the hint works: the run's own settings come from the run
+    assert code == 0, err
+    assert len(History.read(run / "history.json")) == kept + 1
 
 
 @pytest.mark.slow  # ~20 s: a sweep starts a job process that trains until its first checkpoint

@@ -22,7 +22,8 @@ def _first_line(error: BaseException) -> str:
 
 def _interrupted(error: KeyboardInterrupt) -> str:
     if isinstance(error, TrainingInterrupted) and error.checkpoint_dir is not None:
-        return f"{_first_line(error)}; to go on, run the same command with --resume"
+        return (f"{_first_line(error)}; continue with: memtasks train --logdir "
+                f"{error.checkpoint_dir} --resume")
     return _first_line(error) if str(error) else "interrupted"
 
 
