@@ -21,7 +21,7 @@ def _first_line(error: BaseException) -> str:
 
 
 def _interrupted(error: KeyboardInterrupt) -> str:
-    if isinstance(error, TrainingInterrupted) and error.checkpoint_dir is not None:
+    if isinstance(error, TrainingInterrupted) and error.kept:
         return (f"{_first_line(error)}; continue with: memtasks train --logdir "
                 f"{error.checkpoint_dir} --resume")
     return _first_line(error) if str(error) else "interrupted"

@@ -147,9 +147,10 @@ class TrainingInterrupted(KeyboardInterrupt):
 
     def __init__(self, checkpoint_dir: Path | None):
         self.checkpoint_dir = checkpoint_dir
+        self.kept = checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
         if checkpoint_dir is None:
             kept = "nothing is kept (no checkpoint_dir)"
-        elif not (checkpoint_dir / runstate.CHECKPOINT).exists():
+        elif not self.kept:
             kept = f"no epoch had ended, so '{checkpoint_dir}' holds no checkpoint yet"
         else:
             try:
