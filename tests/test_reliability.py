@@ -28,6 +28,7 @@ import memtasks  # noqa: F401  (registers the envs)
 from agents import LeakyRNN, analysis
 from agents.analysis import figures
 from agents.analysis.report import load_stages
+from agents.experiments.config import RunConfig
 from agents.experiments.summarize import write_summary
 from agents.training import checkpoint, runlock, runstate
 from agents.training.loop import EpochRecord, History
@@ -281,11 +282,12 @@ def test_a_valid_curriculum_state_round_trips():
 def test_a_sweep_file_cannot_send_a_run_outside_the_sweep(tmp_path):
     sweep = tmp_path / "a" / "grid"
     sweep.mkdir(parents=True)
-    for entry in ({"label": "../../escaped"}, {"path": "../../escaped"}, {"path": str(tmp_path)}):
-        runs = [entry | {"options": {"hidden": 4, "epochs": 1, "steps_per_epoch": 1}}]
+    config = RunConfig(hidden=4, epochs=1, steps_per_epoch=1, eval_steps=1, batch_size=4)
+    for path in ("../../escaped", "x/../../../escaped", str(tmp_path / "escaped")):
+        runs = [{"path": path, "condition": "c", "config": config.to_dict()}]
         (sweep / "sweep.json").write_text(json.dumps({"runs": runs}))
         code, err = run_cli(["sweep", str(sweep), "--no-progress"], tmp_path)
-        assert code == 2 and "is not accepted" in err, err
+        assert code == 2 and f"path={path!r} is not accepted" in err, err
         assert not (tmp_path / "escaped").exists()
         assert sorted(p.name for p in tmp_path.iterdir()) == [".stderr", "a"]
 
