@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,3 +44,10 @@ def check_positive(value: Any, name: str, optional: bool = False) -> float | Non
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name}={value!r} is not accepted: expected {expected}")
     return float(value)
+
+
+def check_choice(value: object, name: str, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices``, else ValueError naming ``name`` and the choices."""
+    if isinstance(value, Hashable) and value in choices:
+        return value
+    raise ValueError(f"{name}={value!r} is not accepted: expected one of {', '.join(map(repr, choices))}")

@@ -99,6 +99,10 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         self._labels: np.ndarray | None = None  # (T, H) int8, -1 where nothing is scored
         self._t = 0
 
+    def __repr__(self) -> str:
+        render = "" if self.render_mode is None else f", render_mode={self.render_mode!r}"
+        return f"{type(self).__name__}({self.config.describe()}{render})"
+
     def set_heads(self, Ns: Any) -> None:
         """Switch to the heads `Ns`; the action space changes now and the current episode is relabelled."""
         self._switch_heads(Ns)

@@ -114,6 +114,11 @@ class TaskConfig:
         self.p = validate_p(self.p)
         self.labels = validate_labels(self.labels)
 
+    def describe(self) -> str:
+        """The settings as keyword arguments of the envs, e.g. "task='parity', N=(3, 4), …", for reprs."""
+        return (f"task={self.task!r}, N={self.heads!r}, seq_len={self.seq_len!r}, p={self.p!r}, "
+                f"labels={self.labels!r}")
+
     def length_range(self) -> tuple[int, int]:
         """The (low, high) range of sequence lengths, high exclusive."""
         if self.seq_len is None:
