@@ -1,7 +1,7 @@
 """Curricula: Gymnasium wrappers that change a memory task's set of heads as it is solved.
 
-They talk to the task only through ``env.unwrapped.heads`` and ``env.unwrapped.set_heads(Ns)``,
-and in RL mode through the step info's ``"labels"`` and ``"correct"``. `PadActions` keeps the
+They talk to the task only through ``env.unwrapped.heads`` and ``env.unwrapped.set_heads(Ns)`` (of
+every copy, for a Gymnasium sync/async vector env; `curricula.headset`), and in RL mode through the step info's ``"labels"`` and ``"correct"``. `PadActions` keeps the
 action space fixed while the heads change, for RL libraries.
 """
 

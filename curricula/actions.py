@@ -9,7 +9,8 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.envs.registration import EnvSpec
 
-from curricula.checks import check_head_set, check_int
+from curricula.checks import check_int
+from curricula.headset import check_head_set
 
 
 class PadActions(gymnasium.ActionWrapper, gymnasium.utils.RecordConstructorArgs):

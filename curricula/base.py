@@ -1,6 +1,7 @@
 """The curriculum rule, its state, its record and its RL self-update — one implementation for Env and VectorEnv.
 
-A curriculum talks to the task only through ``env.unwrapped.heads`` and ``env.unwrapped.set_heads(Ns)``.
+A curriculum talks to the task only through its head set (`curricula.headset`: ``env.unwrapped.heads`` and
+``env.unwrapped.set_heads(Ns)``, or those of every copy of a Gymnasium sync/async vector env).
 `CurriculumMixin` holds everything; `Curriculum` (a `gymnasium.Wrapper`) and `VectorCurriculum` (a
 `gymnasium.vector.VectorWrapper`) only add the wrapper base. A schedule is a mixin that says which
 heads come next (`next_heads`); the `curriculum` decorator turns it into both wrappers.
@@ -20,7 +21,8 @@ import gymnasium
 import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from curricula.checks import check_accuracy, check_head_set, check_heads, check_int, check_max_N, check_threshold
+from curricula.checks import check_accuracy, check_heads, check_int, check_max_N, check_threshold
+from curricula.headset import check_head_set, get_heads, set_heads
 
 logger = logging.getLogger("curricula")
 
@@ -42,7 +44,8 @@ class CurriculumMixin:
     both exceed `threshold` (strictly).
 
     Args:
-        env: the task, offering ``env.unwrapped.heads`` and ``env.unwrapped.set_heads``.
+        env: the task, offering ``env.unwrapped.heads`` and ``env.unwrapped.set_heads`` (or a sync/async
+            vector env of such tasks).
         threshold: accuracy to exceed, in (0, 1].
         start: a starting N or head set, applied to the env at construction (None: the env's own).
         max_N: never advance beyond this N; `finished` turns True once the last stage is solved.
@@ -92,7 +95,7 @@ class CurriculumMixin:
     @property
     def heads(self) -> tuple[int, ...]:
         """The env's current head set."""
-        return tuple(self.env.unwrapped.heads)
+        return get_heads(self.env)
 
     def update(self, accuracy_by_N: Mapping[int, float]) -> bool:
         """Apply the rule to the accuracy of each current head; return True when the head set changed."""
@@ -145,13 +148,9 @@ class CurriculumMixin:
     def _observe(self, info: Mapping[str, Any], done: np.ndarray) -> None:
         if "labels" not in info or "correct" not in info:
             raise KeyError('curriculum RL mode needs info["labels"] and info["correct"] from the env\'s step()')
-        shape = (self._copies, len(self.heads))
-        labels = np.asarray(info["labels"]).reshape(shape)
-        counted = labels >= 0
-        if "_labels" in info:  # a vector env's mask of the copies that reported labels
-            counted &= np.asarray(info["_labels"], dtype=bool).reshape(self._copies, 1)
-        self._correct += np.asarray(info["correct"], dtype=bool).reshape(shape) & counted
-        self._labelled += counted
+        self._count(info)
+        if "final_info" in info:  # same-step autoreset: the steps that ended episodes report here
+            self._count(info["final_info"], np.asarray(info["_final_info"], dtype=bool))
         if not done.any():
             return
         for i in np.flatnonzero(done & self._fresh):
@@ -165,6 +164,16 @@ class CurriculumMixin:
                 self.update(accuracy)
         self._fresh |= done  # these copies start their next episode under the current heads
 
+    def _count(self, info: Mapping[str, Any], copies: np.ndarray | None = None) -> None:
+        """Add a step's correct and labelled counts per copy and head (only `copies`, a mask, where given)."""
+        shape = (self._copies, len(self.heads))
+        counted = np.asarray(info["labels"]).reshape(shape) >= 0
+        for mask in (info.get("_labels"), copies):  # a vector env's mask of the copies that reported labels
+            if mask is not None:
+                counted &= np.asarray(mask, dtype=bool).reshape(self._copies, 1)
+        self._correct += np.asarray(info["correct"], dtype=bool).reshape(shape) & counted
+        self._labelled += counted
+
     def _forget_episodes(self, fresh: bool = True) -> None:
         """Drop the counts of episodes in progress; `fresh=False` also ignores those episodes until they end."""
         shape = (self._copies, len(self.heads))
@@ -174,7 +183,7 @@ class CurriculumMixin:
 
     def _apply(self, heads: tuple[int, ...]) -> None:
         """Set the env's heads; drop the spec copies gymnasium's wrappers cached, as the spec now names new N."""
-        self.env.unwrapped.set_heads(heads)
+        set_heads(self.env, heads)
         layer = self
         while isinstance(layer, (gymnasium.Wrapper, VectorWrapper)):
             if hasattr(layer, "_cached_spec"):
@@ -248,10 +257,12 @@ class Curriculum(CurriculumMixin, gymnasium.Wrapper, gymnasium.utils.RecordConst
 
 
 class VectorCurriculum(CurriculumMixin, VectorWrapper):
-    """A curriculum over a `gymnasium.vector.VectorEnv` whose ``unwrapped`` offers ``heads`` and ``set_heads``.
+    """A curriculum over a `gymnasium.vector.VectorEnv`: the native vector env (whose ``unwrapped`` offers
+    ``heads`` and ``set_heads``) or a Gymnasium sync/async vector env of memtasks envs (all copies change
+    heads together; the vector env's action spaces follow).
 
-    RL mode reads per-copy infos: ``infos["labels"]`` and ``infos["correct"]`` shaped (num_envs, H), and
-    episode ends from ``terminated | truncated``. After a change, copies in mid-episode are ignored until
+    RL mode reads per-copy infos: ``infos["labels"]`` and ``infos["correct"]`` shaped (num_envs, H), in
+    same-step autoreset mode also ``infos["final_info"]``, and episode ends from ``terminated | truncated``. After a change, copies in mid-episode are ignored until
     their episode ends, so the running accuracy only counts episodes played under the current heads.
     """
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
-from typing import Any
 
 
 def check_int(name: str, value: object, minimum: int = 1) -> int:
@@ -69,12 +68,3 @@ def check_max_N(max_N: object, heads: tuple[int, ...]) -> int | None:
         raise ValueError(f"max_N must be >= the largest starting N ({max(heads)}), got {max_N!r}")
     return cap
 
-
-def check_head_set(env: Any) -> None:
-    """Raise unless ``env.unwrapped`` offers the head-set interface the curricula change the task through."""
-    base = env.unwrapped
-    if not hasattr(base, "heads") or not callable(getattr(base, "set_heads", None)):
-        raise TypeError(
-            f"env must offer env.unwrapped.heads and env.unwrapped.set_heads(Ns) (as the memtasks envs and their "
-            f'native vector env, vectorization_mode="vector_entry_point", do); got {type(base).__name__}'
-        )
