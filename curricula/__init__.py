@@ -5,6 +5,8 @@ every copy, for a Gymnasium sync/async vector env; `curricula.headset`), and in 
 action space fixed while the heads change, for RL libraries.
 """
 
+from memtasks import __version__
+
 from curricula.actions import PadActions
 from curricula.base import Change, Curriculum, CurriculumMixin, VectorCurriculum, curriculum
 from curricula.schedules import Fixed, MultiHead, SingleHead, Sliding
@@ -19,5 +21,6 @@ __all__ = [
     "SingleHead",
     "Sliding",
     "VectorCurriculum",
+    "__version__",
     "curriculum",
 ]

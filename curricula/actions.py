@@ -10,7 +10,7 @@ from gymnasium import spaces
 from gymnasium.envs.registration import EnvSpec
 
 from curricula.checks import check_int
-from curricula.headset import check_head_set
+from curricula.headset import check_head_set, get_heads
 
 
 class PadActions(gymnasium.ActionWrapper, gymnasium.utils.RecordConstructorArgs):
@@ -32,19 +32,19 @@ class PadActions(gymnasium.ActionWrapper, gymnasium.utils.RecordConstructorArgs)
         gymnasium.ActionWrapper.__init__(self, env)
         check_head_set(env)
         self.size = check_int("size", size)
-        if self.size < len(env.unwrapped.heads):
-            raise ValueError(f"size must be at least the number of heads {env.unwrapped.heads}, got {size!r}")
+        if self.size < len(get_heads(env)):
+            raise ValueError(f"size must be at least the number of heads {get_heads(env)}, got {size!r}")
         self.action_space = spaces.MultiDiscrete([2] * self.size)
 
     @property
-    def spec(self) -> EnvSpec | None:
+    def spec(self) -> EnvSpec | None:  # type: ignore[override]  # as gymnasium.Wrapper's own spec property
         """The spec of the env as it is now, never cached: a curriculum below may have changed the heads."""
         self._cached_spec = None
         return super().spec
 
     def action(self, action: Any) -> np.ndarray:
         """The env's action: the first ``len(heads)`` predictions of `action`."""
-        heads = self.env.unwrapped.heads
+        heads = get_heads(self.env)
         if len(heads) > self.size:
             raise ValueError(f"the env now has {len(heads)} heads {heads}, more than size={self.size}; "
                              "make size at least the most heads the curriculum reaches (see max_N)")

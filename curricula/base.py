@@ -15,7 +15,7 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import gymnasium
 import numpy as np
@@ -59,6 +59,13 @@ class CurriculumMixin:
         finished: True once the rule passed with no next stage left (the cap, or `Fixed`).
     """
 
+    env: Any  # the wrapped env, set by the wrapper base (`Curriculum` or `VectorCurriculum`) before __init__
+    Vector: ClassVar[type[VectorCurriculum]]  # set by `curriculum`
+    Schedule: ClassVar[type[CurriculumMixin]]
+
+    if TYPE_CHECKING:  # for type checkers: the wrapper base gives the rest of the env API (unwrapped, spaces, …)
+        def __getattr__(self, name: str) -> Any: ...
+
     def __init__(
         self,
         env: Any,
@@ -68,7 +75,6 @@ class CurriculumMixin:
         max_N: int | None = None,
         window: int = 100,
     ) -> None:
-        super().__init__(env)  # the wrapper base: gymnasium.Wrapper or VectorWrapper
         check_head_set(env)
         self.threshold = check_threshold(threshold)
         self.window = check_int("window", window)
@@ -135,13 +141,15 @@ class CurriculumMixin:
 
     def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Step the env; count `info["correct"]` where `info["labels"] >= 0`; apply the rule at episode ends."""
-        obs, reward, terminated, truncated, info = super().step(action)
+        obs, reward, terminated, truncated, info = self.env.step(action)
         self._observe(info, np.logical_or(terminated, truncated).reshape(self._copies))
         return obs, reward, terminated, truncated, info
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         """Reset the env; episodes in progress are dropped from the running accuracy."""
-        result = super().reset(seed=seed, options=options)
+        result = self.env.reset(seed=seed, options=options)
         self._forget_episodes()
         return result
 
@@ -184,7 +192,7 @@ class CurriculumMixin:
     def _apply(self, heads: tuple[int, ...]) -> None:
         """Set the env's heads; drop the spec copies gymnasium's wrappers cached, as the spec now names new N."""
         set_heads(self.env, heads)
-        layer = self
+        layer: Any = self
         while isinstance(layer, (gymnasium.Wrapper, VectorWrapper)):
             if hasattr(layer, "_cached_spec"):
                 layer._cached_spec = None
@@ -248,12 +256,13 @@ class Curriculum(CurriculumMixin, gymnasium.Wrapper, gymnasium.utils.RecordConst
             return vector(env, *args, **kwargs)
         return super().__new__(cls)
 
-    @property
-    def _saved_kwargs(self) -> dict[str, Any]:
-        """The constructor's arguments, read by `gymnasium.Wrapper.spec`; no `start`: the env's spec names
-        the current heads."""
+    def __init__(self, env: Any, **kwargs: Any) -> None:
+        gymnasium.Wrapper.__init__(self, env)
+        CurriculumMixin.__init__(self, env, **kwargs)
+        # the constructor's arguments, read by `gymnasium.Wrapper.spec`; no `start`: the env's spec names the heads
         names = [*inspect.signature(type(self).__init__).parameters, "threshold", "max_N", "window"]
-        return {name: getattr(self, name) for name in names if name not in ("self", "env", "start", "kwargs")}
+        saved = {name: getattr(self, name) for name in names if name not in ("self", "env", "start", "kwargs")}
+        gymnasium.utils.RecordConstructorArgs.__init__(self, **saved)
 
 
 class VectorCurriculum(CurriculumMixin, VectorWrapper):
@@ -266,13 +275,17 @@ class VectorCurriculum(CurriculumMixin, VectorWrapper):
     their episode ends, so the running accuracy only counts episodes played under the current heads.
     """
 
+    def __init__(self, env: Any, **kwargs: Any) -> None:
+        VectorWrapper.__init__(self, env)
+        CurriculumMixin.__init__(self, env, **kwargs)
+
 
 def curriculum(schedule: type[CurriculumMixin]) -> type[Curriculum]:
     """Class decorator: make a schedule mixin (one that defines `next_heads`) a `Curriculum` wrapper whose
     attribute `Vector` is the same schedule as a `VectorCurriculum`."""
     name = schedule.__name__
     namespace = {"__doc__": schedule.__doc__, "__module__": schedule.__module__}
-    env_wrapper = type(name, (schedule, Curriculum), namespace | {"__qualname__": name})
+    env_wrapper = cast(type[Curriculum], type(name, (schedule, Curriculum), namespace | {"__qualname__": name}))
     env_wrapper.Vector = type(name, (schedule, VectorCurriculum), namespace | {"__qualname__": f"{name}.Vector"})
     schedule.__qualname__ = f"{name}.Schedule"
     env_wrapper.Schedule = schedule

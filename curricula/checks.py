@@ -19,7 +19,7 @@ def check_threshold(threshold: object) -> float:
     """Return the accuracy threshold as a float in (0, 1]."""
     if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
         raise TypeError(f"threshold must be a number in (0, 1], got {threshold!r} ({type(threshold).__name__})")
-    if not 0.0 < threshold <= 1.0:
+    if not 0.0 < float(threshold) <= 1.0:
         raise ValueError(f"threshold must be a number in (0, 1], got {threshold!r}")
     return float(threshold)
 
@@ -46,7 +46,7 @@ def check_accuracy(accuracy_by_N: object, heads: tuple[int, ...]) -> dict[int, f
     accuracy = {}
     for key, value in accuracy_by_N.items():
         n = check_int("accuracy_by_N key", key)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
             raise ValueError(f"accuracy_by_N[{n}] must be a number in [0, 1], got {value!r}")
         accuracy[n] = float(value)
     missing = sorted(set(heads) - set(accuracy))

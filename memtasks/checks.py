@@ -29,7 +29,7 @@ def check_probability(value: object, name: str, allow_none: bool = False) -> flo
         return None
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}={value!r} is not accepted: expected {accepted}")
-    if not 0.0 <= value <= 1.0:  # False for NaN too
+    if not 0.0 <= float(value) <= 1.0:  # False for NaN too
         raise ValueError(f"{name}={value!r} is not accepted: expected {accepted}")
     return float(value)
 
@@ -41,7 +41,7 @@ def check_positive(value: Any, name: str, optional: bool = False) -> float | Non
         return None
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name}={value!r} is not accepted: expected {expected}")
-    if not (math.isfinite(value) and value > 0):
+    if not (math.isfinite(value) and float(value) > 0):
         raise ValueError(f"{name}={value!r} is not accepted: expected {expected}")
     return float(value)
 

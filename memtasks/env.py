@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.envs.registration import EnvSpec
 
 from memtasks.batch import Batch, as_generator, draw_episodes, episode_labels, sample_batch
 from memtasks.tasks import TaskConfig, validate_heads
@@ -38,6 +39,8 @@ class TaskHeads:
     """The task's settings and head set, shared by the single and the vector env (needs `config`)."""
 
     config: TaskConfig
+    np_random: np.random.Generator   # given by gymnasium's Env / VectorEnv
+    spec: EnvSpec | None
 
     task = property(lambda self: self.config.task, doc="The task's name.")
     heads = property(lambda self: self.config.heads, doc="The N of each head, in action order.")
@@ -119,7 +122,7 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         return self._observation(), unscored_info((len(self.heads),))
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
-        if self._bits is None:
+        if self._bits is None or self._labels is None:
             raise RuntimeError("step() called before reset(); call env.reset() first")
         if self._t >= len(self._bits):
             raise RuntimeError("step() called after the episode terminated; call env.reset() first")
@@ -147,6 +150,6 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         return None
 
     def _observation(self) -> np.ndarray:
-        if self._t >= len(self._bits):
+        if self._bits is None or self._t >= len(self._bits):
             return np.zeros(1, dtype=np.float32)
         return self._bits[self._t:self._t + 1].astype(np.float32)

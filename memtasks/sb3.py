@@ -93,8 +93,8 @@ class SB3VecEnv(VecEnv):
             for i in np.flatnonzero(dones):
                 self.reset_infos[i] = infos[i]
                 infos[i] = final_infos[i] | {"terminal_observation": info["final_obs"][i]}
-        for i, copy_info in enumerate(infos):
-            copy_info["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+        for copy_info, cut, ended in zip(infos, truncated, terminated):
+            copy_info["TimeLimit.truncated"] = bool(cut and not ended)
         return obs, np.asarray(rewards, dtype=np.float32), dones, infos
 
     def close(self) -> None:
@@ -102,7 +102,7 @@ class SB3VecEnv(VecEnv):
 
     def get_images(self) -> Sequence[np.ndarray | None]:
         frames = self.envs.render()
-        return [None] * self.num_envs if frames is None else list(frames)
+        return [None] * self.num_envs if frames is None else [np.asarray(frame) for frame in frames]
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         """The attribute of each copy of a sync/async env, or the vector env's own, the same for every copy."""

@@ -81,7 +81,7 @@ def validate_p(p: Any) -> float | None:
         return None
     if not isinstance(p, Real) or isinstance(p, (bool, np.bool_)):
         raise TypeError(f"p must be {accepted}; got {p!r} of type {type(p).__name__}")
-    if math.isnan(p) or not 0.0 <= p <= 1.0:
+    if math.isnan(p) or not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"p must be {accepted}; got {p!r}")
     return float(p)
 

@@ -1,0 +1,44 @@
+"""The package's identity: one version everywhere, `memtasks --version`, type markers, licence and citation files."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from pathlib import Path
+
+import pytest
+
+import agents
+import curricula
+import memtasks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_one_version_everywhere(memtasks_cli):
+    version = memtasks.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    assert curricula.__version__ == agents.__version__ == version
+    assert importlib.metadata.version("memtasks") == version   # pyproject reads memtasks.__version__
+    code, out, _ = memtasks_cli(["--version"])
+    assert code == 0 and out == f"memtasks {version}\n"
+    assert re.search(rf"^version: {re.escape(version)}$", (ROOT / "CITATION.cff").read_text(), re.M)
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog and f"## [{version}]" in changelog
+
+
+def test_packages_are_typed():
+    for package in (memtasks, curricula, agents):
+        assert (Path(package.__file__).parent / "py.typed").is_file()
+
+
+def test_licence_and_citation():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
+    citation = (ROOT / "CITATION.cff").read_text()
+    for name in ("Khajehabdollahi", "Zeraati", "Giannakakis", "Schäfer", "Martius", "Levina"):
+        assert f"family-names: {name}" in citation
+    assert "Emergent mechanisms for long timescales depend on training curriculum" in citation
+    assert "year: 2024" in citation and "license: MIT" in citation
