@@ -42,3 +42,13 @@ def test_licence_and_citation():
         assert f"family-names: {name}" in citation
     assert "Emergent mechanisms for long timescales depend on training curriculum" in citation
     assert "year: 2024" in citation and "license: MIT" in citation
+
+
+@pytest.mark.slow
+def test_mypy_finds_no_errors():
+    """The typed packages check clean with the settings in pyproject.toml."""
+    api = pytest.importorskip("mypy.api")
+    out, err, status = api.run(["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(ROOT / ".mypy_cache"),
+                                str(ROOT / "memtasks"),
+                                str(ROOT / "curricula")])
+    assert status == 0, out + err
