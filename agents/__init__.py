@@ -3,7 +3,7 @@
 Sub-packages, imports pointing down only: ``models`` ← ``training`` ← ``analysis`` ← ``experiments``.
 """
 
-from memtasks import __version__
+from memtasks.version import __version__
 
 from agents.models import GRU, LSTM, LeakyRNN, check_model
 from agents.training import (History, NonFiniteLossError, load, load_reference_checkpoint, save,

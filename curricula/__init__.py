@@ -5,7 +5,7 @@ every copy, for a Gymnasium sync/async vector env; `curricula.headset`), and in 
 action space fixed while the heads change, for RL libraries.
 """
 
-from memtasks import __version__
+from memtasks.version import __version__
 
 from curricula.actions import PadActions
 from curricula.base import Change, Curriculum, CurriculumMixin, VectorCurriculum, curriculum

@@ -13,6 +13,8 @@ from typing import Any
 from gymnasium.vector import AsyncVectorEnv, SyncVectorEnv
 from gymnasium.vector.utils import batch_space
 
+from memtasks.checks import reject
+
 COPIES = (SyncVectorEnv, AsyncVectorEnv)
 
 
@@ -27,11 +29,9 @@ def check_head_set(env: Any) -> None:
             pass
     elif hasattr(base, "heads") and callable(getattr(base, "set_heads", None)):
         return
-    raise TypeError(
-        f"env must offer env.unwrapped.heads and env.unwrapped.set_heads(Ns) (as the memtasks envs and their "
-        f'native vector env, vectorization_mode="vector_entry_point", do), or be a sync/async vector env of such '
-        f"envs; got {type(base).__name__}"
-    )
+    raise reject("env", base, "an env whose env.unwrapped offers heads and set_heads(Ns) (the memtasks envs and "
+                 'their native vector env, vectorization_mode="vector_entry_point", do) or a sync/async vector env '
+                 "of such envs", TypeError)
 
 
 def get_heads(env: Any) -> tuple[int, ...]:
@@ -41,8 +41,7 @@ def get_heads(env: Any) -> tuple[int, ...]:
         return tuple(base.heads)
     heads = {tuple(h) for h in base.get_attr("heads")}
     if len(heads) != 1:
-        raise ValueError(f"the copies of {type(base).__name__} have different head sets {sorted(heads)}; "
-                         "a curriculum needs one head set for all copies")
+        raise reject("env", base, f"one head set for all copies; they have {sorted(heads)}")
     return heads.pop()
 
 

@@ -6,11 +6,10 @@ vector env for `gymnasium.make_vec`).
 
 import gymnasium
 
-__version__ = "0.1.0"  # the package's version, read by pyproject.toml; curricula and agents re-export it
-
 from memtasks.batch import Batch
 from memtasks.env import MemoryTaskEnv
 from memtasks.tasks import TASKS, label_stream
+from memtasks.version import __version__
 
 __all__ = ["Batch", "MemoryTaskEnv", "TASKS", "__version__", "label_stream"]
 

@@ -11,8 +11,8 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from memtasks.batch import draw_episodes, episode_labels, validate_count
-from memtasks.checks import check_choice
+from memtasks.batch import draw_episodes, episode_labels
+from memtasks.checks import check_choice, check_int, reject
 from memtasks.env import TaskHeads, observation_space, score, unscored_info
 from memtasks.tasks import TaskConfig
 
@@ -50,10 +50,10 @@ class MemoryTaskVectorEnv(TaskHeads, VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 1, task: str = "parity", N: Any = 2, seq_len: Any = None,
-                 p: float | None = None, labels: str = "final",
+                 p: float | None = None, labels: str = "final", *, repeat: int = 1,
                  autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP, seeding: str = "shared"):
-        self.num_envs = validate_count(num_envs, "num_envs")
-        self.config = TaskConfig(task, N, seq_len, p, labels)
+        self.num_envs = check_int(num_envs, "num_envs")
+        self.config = TaskConfig(task, N, seq_len, p, labels, repeat)
         mode = autoreset_mode.value if isinstance(autoreset_mode, AutoresetMode) else autoreset_mode
         self.autoreset_mode = AutoresetMode(check_choice(mode, "autoreset_mode", [m.value for m in AUTORESET_MODES]))
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
@@ -86,8 +86,7 @@ class MemoryTaskVectorEnv(TaskHeads, VectorEnv):
             self._seed_copies(seed)
             super().reset(seed=None if seed is None or isinstance(seed, Sequence) else seed)
         elif seed is not None and not isinstance(seed, int):
-            raise TypeError(f"seed={seed!r} is not accepted: expected an int or None "
-                            '(one seed per copy needs seeding="per_copy")')
+            raise reject("seed", seed, 'an int or None (one seed per copy needs seeding="per_copy")', TypeError)
         else:
             super().reset(seed=seed)
         self._labels = None
@@ -100,8 +99,8 @@ class MemoryTaskVectorEnv(TaskHeads, VectorEnv):
             raise RuntimeError("step() called before reset(); call envs.reset() first")
         actions = np.asarray(actions)
         if not self.action_space.contains(actions):
-            raise ValueError(f"actions must be an int array of shape {self.action_space.shape} with "
-                             f"values 0 or 1, one prediction per copy and head {self.heads}; got {actions!r}")
+            raise reject("actions", actions, f"an int array of shape {self.action_space.shape} with "
+                         f"values 0 or 1, one prediction per copy and head {self.heads}")
         copies = np.arange(self.num_envs)
         resetting = self._needs_reset
         labels = self._labels[np.minimum(self._t, len(self._bits) - 1), copies].astype(np.int64)
@@ -141,8 +140,8 @@ class MemoryTaskVectorEnv(TaskHeads, VectorEnv):
         elif isinstance(seed, Sequence) and len(seed) == self.num_envs:
             seeds = list(seed)
         else:
-            raise TypeError(f"seed={seed!r} is not accepted: expected an int, None or a sequence of "
-                            f"{self.num_envs} ints or None, one per copy")
+            raise reject("seed", seed, f"an int, None or a sequence of {self.num_envs} ints or None, one per copy",
+                         TypeError)
         if not self._copy_rngs:
             self._copy_rngs = [seeding.np_random(s)[0] for s in seeds]
         else:

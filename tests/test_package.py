@@ -19,7 +19,7 @@ def test_one_version_everywhere(memtasks_cli):
     version = memtasks.__version__
     assert re.fullmatch(r"\d+\.\d+\.\d+", version)
     assert curricula.__version__ == agents.__version__ == version
-    assert importlib.metadata.version("memtasks") == version   # pyproject reads memtasks.__version__
+    assert importlib.metadata.version("memtasks") == version   # pyproject reads memtasks/version.py
     code, out, _ = memtasks_cli(["--version"])
     assert code == 0 and out == f"memtasks {version}\n"
     assert re.search(rf"^version: {re.escape(version)}$", (ROOT / "CITATION.cff").read_text(), re.M)
@@ -52,3 +52,15 @@ def test_mypy_finds_no_errors():
                                 str(ROOT / "memtasks"),
                                 str(ROOT / "curricula")])
     assert status == 0, out + err
+
+
+def test_works_with_table_names_tests_that_exist():
+    """Every row of README's "Works with" table names tests, and each named test is defined in its file."""
+    section = (ROOT / "README.md").read_text().split("## Works with", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| with ")]
+    assert len(rows) >= 10
+    for row in rows:
+        named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", row)
+        assert named, row
+        for path, name in named:
+            assert f"def {name}(" in (ROOT / path).read_text(), (path, name)

@@ -135,7 +135,7 @@ def test_same_step_autoreset_matches_sync_mode():
 @pytest.mark.parametrize("kwargs, error, words", [
     (dict(autoreset_mode="Disabled"), ValueError, "autoreset_mode='Disabled' is not accepted: expected one of"),
     (dict(autoreset_mode=AutoresetMode.DISABLED), ValueError, "autoreset_mode='Disabled'"),
-    (dict(seeding="global"), ValueError, "seeding='global' is not accepted: expected one of 'shared', 'per_copy'"),
+    (dict(seeding="global"), ValueError, r"seeding='global' is not accepted: expected one of \('shared', 'per_copy'\)"),
     (dict(seeding=None), ValueError, "seeding=None"),
 ])
 def test_bad_vector_arguments(kwargs, error, words):
@@ -155,9 +155,9 @@ def test_bad_seeds(seeding, seed, words):
 
 def test_repr_names_the_settings():
     assert repr(gym.make(ENV_ID, N=[3, 4]).unwrapped) == (
-        "MemoryTaskEnv(task='parity', N=(3, 4), seq_len=None, p=None, labels='final')")
-    assert repr(gym.make("memtasks/DMS-v0", seq_len=(4, 8), p=0.3, render_mode="ansi").unwrapped) == (
-        "MemoryTaskEnv(task='dms', N=(2,), seq_len=(4, 8), p=0.3, labels='final', render_mode='ansi')")
+        "MemoryTaskEnv(task='parity', N=(3, 4), seq_len=None, p=None, labels='final', repeat=1)")
+    assert repr(gym.make("memtasks/DMS-v0", seq_len=(4, 8), p=0.3, repeat=2, render_mode="ansi").unwrapped) == (
+        "MemoryTaskEnv(task='dms', N=(2,), seq_len=(4, 8), p=0.3, labels='final', repeat=2, render_mode='ansi')")
     assert repr(MemoryTaskVectorEnv(num_envs=8, N=5, labels="every_step", seeding="per_copy")) == (
         "MemoryTaskVectorEnv(num_envs=8, task='parity', N=(5,), seq_len=None, p=None, labels='every_step', "
-        "autoreset_mode='NextStep', seeding='per_copy')")
+        "repeat=1, autoreset_mode='NextStep', seeding='per_copy')")
