@@ -183,9 +183,10 @@ class LeakyRNN(HeadedModel):
         else:
             self._check_h0(h0, inputs)
         tau = torch.clamp(self.tau * repeat if repeat > 1 else self.tau, min=1.0)
-        x, layers = inputs, []
+        x, layers, stacked = inputs, [], len(self.layer_sizes) > 1
         for (feed, recurrent, mask), part in zip(self._layers(), self.layer_slices):
-            operands = (x, *self._layer_operands(feed, recurrent, mask, tau[part]), h0[:, part])
+            operands = (x, *self._layer_operands(feed, recurrent, mask, tau[part] if stacked else tau),
+                        h0[:, part] if stacked else h0)
             if dtype is not None:  # autocast: the whole recurrence in its dtype
                 operands = tuple(t if t is None else t.to(dtype) for t in operands)
             x, w_in, bias, matrix, decay, scale, start = operands
