@@ -21,6 +21,7 @@ from torch import nn
 from agents.models.gated import GRU, LSTM
 from agents.models.heads import HeadedModel, validate_heads
 from agents.models.leaky_rnn import LeakyRNN
+from agents.models.protocol import unwrap
 
 FORMAT = "memtasks-model-v1"
 KINDS: dict[str, type[HeadedModel]] = {"leaky": LeakyRNN, "gru": GRU, "lstm": LSTM}
@@ -78,7 +79,9 @@ def safe_load(path: str | os.PathLike, map_location: str | torch.device = "cpu")
 
 
 def save(model: HeadedModel, path: str | os.PathLike) -> None:
-    """Write ``model`` (kind, constructor config, heads, weights on CPU) to ``path`` atomically."""
+    """Write ``model`` (kind, constructor config, heads, weights on CPU) to ``path`` atomically;
+    a ``torch.compile`` wrapper is saved as the model inside it."""
+    model = unwrap(model)
     kind = getattr(model, "kind", None)
     if kind not in KINDS or not isinstance(model, KINDS[kind]):
         raise TypeError(f"model of type {type(model).__name__} cannot be saved by agents.save: "

@@ -125,8 +125,10 @@ def test_train_takes_a_compiled_model_and_compiles_once_per_grad_mode(hidden, le
         assert mine.accuracy == pytest.approx(theirs.accuracy)
     saved = agents.load(tmp_path / "compiled" / "models" / "epoch_0005.pt")
     assert saved.config() == model.config()
-    for key, value in model.state_dict().items():
-        assert torch.equal(saved.state_dict()[key], value), key
+    agents.save(compiled, tmp_path / "direct.pt")  # saves the model inside the wrapper
+    for loaded in (saved, agents.load(tmp_path / "direct.pt")):
+        for key, value in model.state_dict().items():
+            assert torch.equal(loaded.state_dict()[key], value), key
 
 
 def test_export_holds_one_scan_op_and_runs_any_length():
