@@ -3,6 +3,7 @@ the nonlinearity inside or outside the leak, continuous time; its time loop is i
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Iterator, Sequence
@@ -122,8 +123,8 @@ class LeakyRNN(HeadedModel):
         self.stack = nn.ModuleList(_Layer(below, size) for below, size
                                    in zip(self.layer_sizes, self.layer_sizes[1:]))
         self.readouts = Heads(self.layer_sizes[-1], heads)
-        ends = [sum(self.layer_sizes[:i + 1]) for i in range(len(self.layer_sizes))]
-        self.layer_slices = tuple(slice(end - size, end) for end, size in zip(ends, self.layer_sizes))
+        self.layer_slices = tuple(slice(end - size, end) for end, size
+                                  in zip(itertools.accumulate(self.layer_sizes), self.layer_sizes))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
