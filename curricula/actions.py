@@ -9,7 +9,8 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.envs.registration import EnvSpec
 
-from curricula.checks import check_head_set, check_int
+from curricula.checks import check_head_set
+from memtasks.checks import check_int, reject
 
 
 class PadActions(gymnasium.ActionWrapper, gymnasium.utils.RecordConstructorArgs):
@@ -30,9 +31,7 @@ class PadActions(gymnasium.ActionWrapper, gymnasium.utils.RecordConstructorArgs)
         gymnasium.utils.RecordConstructorArgs.__init__(self, size=size)
         gymnasium.ActionWrapper.__init__(self, env)
         check_head_set(env)
-        self.size = check_int("size", size)
-        if self.size < len(env.unwrapped.heads):
-            raise ValueError(f"size must be at least the number of heads {env.unwrapped.heads}, got {size!r}")
+        self.size = check_int(size, "size", len(env.unwrapped.heads))
         self.action_space = spaces.MultiDiscrete([2] * self.size)
 
     @property
@@ -49,5 +48,5 @@ class PadActions(gymnasium.ActionWrapper, gymnasium.utils.RecordConstructorArgs)
                              "make size at least the most heads the curriculum reaches (see max_N)")
         action = np.asarray(action)
         if not self.action_space.contains(action):
-            raise ValueError(f"action must be an int array of shape ({self.size},) with values 0 or 1; got {action!r}")
+            raise reject("action", action, f"an int array of shape ({self.size},) with values 0 or 1")
         return action[:len(heads)]

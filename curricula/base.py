@@ -20,7 +20,8 @@ import gymnasium
 import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from curricula.checks import check_accuracy, check_head_set, check_heads, check_int, check_max_N, check_threshold
+from curricula.checks import check_accuracy, check_head_set, check_max_N
+from memtasks.checks import check_heads, check_int, check_threshold
 
 logger = logging.getLogger("curricula")
 
@@ -68,8 +69,8 @@ class CurriculumMixin:
         super().__init__(env)  # the wrapper base: gymnasium.Wrapper or VectorWrapper
         check_head_set(env)
         self.threshold = check_threshold(threshold)
-        self.window = check_int("window", window)
-        start_heads = None if start is None else check_heads("start", start)
+        self.window = check_int(window, "window")
+        start_heads = None if start is None else check_heads(start, "start")
         self.max_N = check_max_N(max_N, start_heads or self.heads)
         if start_heads is not None:
             self._apply(start_heads)
@@ -204,13 +205,13 @@ class CurriculumMixin:
             raise ValueError(f"state is missing keys {missing}; expected the keys of state_dict(): {list(STATE_KEYS)}")
         if state["schedule"] != type(self).__name__:
             raise ValueError(f"state is from a {state['schedule']!r} curriculum, this one is {type(self).__name__!r}")
-        heads = check_heads("state['heads']", state["heads"])
+        heads = check_heads(state["heads"], "state['heads']")
         recent = [(np.asarray(c, np.int64), np.asarray(n, np.int64)) for c, n in state["recent"]]
         if any(c.shape != (len(heads),) or n.shape != (len(heads),) for c, n in recent):
             raise ValueError(f"state['recent'] must hold one count per head {heads} for each episode")
         self._apply(heads)
-        self.epoch = check_int("state['epoch']", state["epoch"], minimum=0)
-        self.episodes = check_int("state['episodes']", state["episodes"], minimum=0)
+        self.epoch = check_int(state["epoch"], "state['epoch']", minimum=0)
+        self.episodes = check_int(state["episodes"], "state['episodes']", minimum=0)
         self.finished = bool(state["finished"])
         self.changes = [
             Change(int(c["epoch"]), int(c["episode"]), tuple(c["before"]), tuple(c["heads"])) for c in state["changes"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from curricula.base import CurriculumMixin, curriculum
-from curricula.checks import check_int
+from memtasks.checks import check_int, reject
 
 
 @curriculum
@@ -26,7 +26,7 @@ class MultiHead(CurriculumMixin):
     """Multi-head curriculum: keep every head and add N_max + 1 … N_max + `grow` each time all are solved."""
 
     def __init__(self, env: Any, grow: int = 1, **kwargs: Any) -> None:
-        self.grow = check_int("grow", grow)
+        self.grow = check_int(grow, "grow")
         super().__init__(env, **kwargs)
 
     def next_heads(self, heads: tuple[int, ...], room: float) -> tuple[int, ...]:
@@ -39,10 +39,10 @@ class Sliding(CurriculumMixin):
     """Sliding window of heads: drop the `forget` smallest N and add as many above N_max."""
 
     def __init__(self, env: Any, forget: int = 1, **kwargs: Any) -> None:
-        self.forget = check_int("forget", forget)
+        self.forget = check_int(forget, "forget")
         super().__init__(env, **kwargs)
         if self.forget > len(self.heads):
-            raise ValueError(f"forget must be at most the number of heads {self.heads}, got {forget!r}")
+            raise reject("forget", forget, f"an int from 1 to the number of heads {self.heads}")
 
     def next_heads(self, heads: tuple[int, ...], room: float) -> tuple[int, ...]:
         shift = min(self.forget, room)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
+import torch
 
 import curricula
 import memtasks  # noqa: F401  (registers the envs)
@@ -45,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     env = curricula.MultiHead(gym.make("memtasks/Parity-v0", N=2))
+    torch.manual_seed(args.seed)  # the network's initial weights
     model = LeakyRNN(hidden_size=args.hidden, heads=env.unwrapped.heads)
     print(f"tensorboard --logdir {args.logdir.parent}    # to watch the run live")
     started = time.perf_counter()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import matplotlib
+import torch
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     histories = {}
     for name, schedule in CURRICULA.items():
         env = schedule(gym.make("memtasks/Parity-v0", N=2))
+        torch.manual_seed(args.seed)  # both curricula start from the same network
         model = LeakyRNN(hidden_size=args.hidden, heads=env.unwrapped.heads)
         print(f"{name}:")
         histories[name] = train(model, env, epochs=args.epochs, steps_per_epoch=args.steps,

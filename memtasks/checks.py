@@ -1,45 +1,95 @@
 """The argument checks of every package: each message names the argument, its value and what is accepted.
 
-One vocabulary for memtasks, curricula and agents: ``X=… is not accepted: expected …``.
+One vocabulary for memtasks, curricula and agents: ``X=… is not accepted: expected …``, raised as
+TypeError for a value of the wrong kind and ValueError for one out of range.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 
+def reject(name: str, value: object, expected: str, error: type[Exception] = ValueError) -> Exception:
+    """The exception for ``name=value``, which is not what is ``expected``."""
+    return error(f"{name}={value!r} is not accepted: expected {expected}")
+
+
+def is_int(value: object) -> bool:
+    """True for Python and numpy integers, False for bools."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value: object) -> bool:
+    """True for Python and numpy real numbers, False for bools."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def check_int(value: object, name: str, minimum: int = 1) -> int:
-    """``value`` as an int ≥ ``minimum``, else TypeError/ValueError naming ``name``."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}={value!r} is not accepted: expected an int >= {minimum}")
-    if value < minimum:
-        raise ValueError(f"{name}={value!r} is not accepted: expected an int >= {minimum}")
-    return int(value)
+    """``value`` as an int ≥ ``minimum``."""
+    if not is_int(value):
+        raise reject(name, value, f"an int >= {minimum}", TypeError)
+    if value < minimum:  # type: ignore[operator]
+        raise reject(name, value, f"an int >= {minimum}")
+    return int(value)  # type: ignore[arg-type]
 
 
 def check_probability(value: object, name: str, allow_none: bool = False) -> float | None:
-    """``value`` as a float in [0, 1] (or None where allowed), else an error naming ``name``."""
+    """``value`` as a float in [0, 1] (or None where allowed)."""
     accepted = "None or a float in [0, 1]" if allow_none else "a float in [0, 1]"
     if value is None and allow_none:
         return None
-    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}={value!r} is not accepted: expected {accepted}")
-    if not 0.0 <= value <= 1.0:  # False for NaN too
-        raise ValueError(f"{name}={value!r} is not accepted: expected {accepted}")
-    return float(value)
+    if not is_real(value):
+        raise reject(name, value, accepted, TypeError)
+    if not 0.0 <= value <= 1.0:  # type: ignore[operator]  # False for NaN too
+        raise reject(name, value, accepted)
+    return float(value)  # type: ignore[arg-type]
 
 
 def check_positive(value: Any, name: str, optional: bool = False) -> float | None:
-    """``value`` as a float > 0 and finite (or None where ``optional``), else an error naming ``name``."""
+    """``value`` as a finite float > 0 (or None where ``optional``)."""
     expected = f"{'None or ' if optional else ''}a finite number > 0"
     if value is None and optional:
         return None
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name}={value!r} is not accepted: expected {expected}")
+    if not is_real(value):
+        raise reject(name, value, expected, TypeError)
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}={value!r} is not accepted: expected {expected}")
+        raise reject(name, value, expected)
     return float(value)
+
+
+def check_threshold(value: object, name: str = "threshold") -> float:
+    """An accuracy above which a stage counts as solved: a float in (0, 1]."""
+    if not is_real(value):
+        raise reject(name, value, "a float in (0, 1]", TypeError)
+    if not 0.0 < value <= 1.0:  # type: ignore[operator]
+        raise reject(name, value, "a float in (0, 1]")
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_choice(value: object, name: str, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices``."""
+    if isinstance(value, (list, dict, set)) or value not in choices:
+        raise reject(name, value, f"one of {tuple(choices)}")
+    return value
+
+
+def check_heads(value: object, name: str = "N", minimum: int = 1) -> tuple[int, ...]:
+    """A head set: an int N ≥ ``minimum`` or a non-empty sequence of distinct ones, as a tuple."""
+    accepted = f"an int >= {minimum} or a non-empty sequence of distinct ints >= {minimum}"
+    if is_int(value):
+        values: list[Any] = [value]
+    elif isinstance(value, np.ndarray) or (isinstance(value, Iterable)
+                                           and not isinstance(value, (str, bytes, dict))):
+        values = list(value.tolist() if isinstance(value, np.ndarray) else value)  # type: ignore[union-attr]
+    else:
+        raise reject(name, value, accepted, TypeError)
+    if not all(map(is_int, values)):
+        raise reject(name, value, accepted, TypeError)
+    if not values or min(values) < minimum or len(set(values)) != len(values):
+        raise reject(name, value, accepted)
+    return tuple(int(n) for n in values)

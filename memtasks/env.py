@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from memtasks.batch import Batch, as_generator, draw_episodes, episode_labels, sample_batch
+from memtasks.checks import check_choice, reject
 from memtasks.tasks import TaskConfig, validate_heads
 
 
@@ -45,9 +46,13 @@ class TaskHeads:
     seq_len = property(lambda self: self.config.seq_len, doc="The sequence length setting.")
     p = property(lambda self: self.config.p, doc="The probability of a 1 bit (None: the task's default).")
 
-    def sample_batch(self, batch_size: int, rng: Any = None) -> Batch:
-        """A supervised batch (numpy); `rng`: a Generator, an int seed, or None for the env's np_random."""
-        return sample_batch(self.config, batch_size, as_generator(rng, self.np_random))
+    repeat = property(lambda self: self.config.repeat, doc="k: each bit is shown k steps in a row.")
+
+    def sample_batch(self, batch_size: int, rng: Any = None, *, repeat: int | None = None) -> Batch:
+        """A supervised batch (numpy); `rng`: a Generator, an int seed, or None for the env's np_random;
+        `repeat`: k steps per bit for this batch (None: the env's own `repeat`)."""
+        config = self.config if repeat is None else dataclasses.replace(self.config, repeat=repeat)
+        return sample_batch(config, batch_size, as_generator(rng, self.np_random))
 
     def _switch_heads(self, Ns: Any) -> None:
         """Validate Ns, make it the head set and record it in the spec (so `gym.make(spec)` recreates it)."""
@@ -82,16 +87,17 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
     seq_len: None (uniform in [max N + 2, 4 max N + 2)), an int, or a (low, high) pair, high exclusive.
     p: None (parity: U(0, 1) per sequence; DMS: 0.5) or the probability of a 1 bit.
     labels: "final" (a label at the last step only) or "every_step" (wherever a window is complete).
+    repeat: k >= 1, continuous time: each bit is shown k steps in a row (an episode of M bits has
+    M k steps); seq_len counts bits, and bit j's label is scored at its last copy, step (j + 1) k - 1
+    (all other steps have no label).
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, task: str, N: Any = 2, seq_len: Any = None, p: float | None = None,
-                 labels: str = "final", render_mode: str | None = None):
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}; "
-                             f"got {render_mode!r}")
-        self.config = TaskConfig(task, N, seq_len, p, labels)
+                 labels: str = "final", render_mode: str | None = None, *, repeat: int = 1):
+        check_choice(render_mode, "render_mode", (None, *self.metadata["render_modes"]))
+        self.config = TaskConfig(task, N, seq_len, p, labels, repeat)
         self.render_mode = render_mode
         self.observation_space = observation_space()
         self.action_space = spaces.MultiDiscrete([2] * len(self.heads))
@@ -120,8 +126,8 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         if self._t >= len(self._bits):
             raise RuntimeError("step() called after the episode terminated; call env.reset() first")
         if not self.action_space.contains(action):
-            raise ValueError(f"action must be an int array of shape ({len(self.heads)},) with values 0 or 1, "
-                             f"one prediction per head {self.heads}; got {action!r}")
+            raise reject("action", action, f"an int array of shape ({len(self.heads)},) with values "
+                         f"0 or 1, one prediction per head {self.heads}")
         labels = self._labels[self._t].astype(np.int64)
         correct, reward = score(np.asarray(action), labels)
         self._t += 1

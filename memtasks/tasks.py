@@ -8,89 +8,56 @@ and there is no label (-1) at t < N - 1.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+
+from memtasks.checks import check_choice, check_heads, check_int, check_probability, is_int, reject
 
 TASKS = ("parity", "dms")
 LABEL_MODES = ("final", "every_step")
 MIN_N = {"parity": 1, "dms": 2}
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
-
-
 def validate_task(task: Any) -> str:
-    """Return `task` if it names a known task, else raise ValueError."""
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
-    return task
+    """Return ``task`` if it names a known task."""
+    return check_choice(task, "task", TASKS)
 
 
 def validate_heads(N: Any, task: str, argname: str = "N") -> tuple[int, ...]:
-    """Normalise N (an int or a sequence of distinct ints >= the task's minimum) to a tuple of heads."""
-    low = MIN_N[validate_task(task)]
-    accepted = (f"an int >= {low} or a non-empty sequence of distinct ints >= {low} "
-                f"(one head per N, {task})")
-    if _is_int(N):
-        values = [N]
-    elif isinstance(N, (Sequence, np.ndarray)) and not isinstance(N, (str, bytes)):
-        values = N.tolist() if isinstance(N, np.ndarray) else list(N)
-        if not values:
-            raise ValueError(f"{argname} must be {accepted}; got {N!r}")
-    else:
-        raise TypeError(f"{argname} must be {accepted}; got {N!r} of type {type(N).__name__}")
-    bad = [n for n in values if not _is_int(n)]
-    if bad:
-        raise TypeError(f"{argname} must be {accepted}; got {N!r} (not an int: {bad[0]!r})")
-    if min(values) < low:
-        raise ValueError(f"{argname} must be {accepted}; got {N!r}")
-    if len(set(values)) != len(values):
-        raise ValueError(f"{argname} must be {accepted}; got {N!r} (repeated N)")
-    return tuple(int(n) for n in values)
+    """N (an int or a sequence of distinct ints >= the task's minimum) as a tuple of heads."""
+    return check_heads(N, argname, MIN_N[validate_task(task)])
 
 
 def validate_seq_len(seq_len: Any, heads: tuple[int, ...]) -> None | int | tuple[int, int]:
-    """Normalise seq_len: None, an int >= max(N), or a (low, high) pair, high exclusive, low >= max(N)."""
+    """seq_len: None, an int >= max(N), or a (low, high) pair, high exclusive, low >= max(N)."""
     n_max = max(heads)
     accepted = (f"None, an int >= max(N) = {n_max}, or a (low, high) pair of ints "
                 f"with {n_max} <= low < high (high exclusive)")
     if seq_len is None:
         return None
-    if _is_int(seq_len):
+    if is_int(seq_len):
         if seq_len < n_max:
-            raise ValueError(f"seq_len must be {accepted}; got {seq_len!r}")
+            raise reject("seq_len", seq_len, accepted)
         return int(seq_len)
-    if isinstance(seq_len, (tuple, list)) and len(seq_len) == 2 and all(map(_is_int, seq_len)):
+    if isinstance(seq_len, (tuple, list)) and len(seq_len) == 2 and all(map(is_int, seq_len)):
         low, high = seq_len
         if not n_max <= low < high:
-            raise ValueError(f"seq_len must be {accepted}; got {seq_len!r}")
+            raise reject("seq_len", seq_len, accepted)
         return int(low), int(high)
-    raise TypeError(f"seq_len must be {accepted}; got {seq_len!r}")
+    raise reject("seq_len", seq_len, accepted, TypeError)
 
 
 def validate_p(p: Any) -> float | None:
-    """Normalise p, the probability of a 1 bit: None (the task's default) or a number in [0, 1]."""
-    accepted = "None or a float in [0, 1] (the probability of a 1 bit)"
-    if p is None:
-        return None
-    if not isinstance(p, Real) or isinstance(p, (bool, np.bool_)):
-        raise TypeError(f"p must be {accepted}; got {p!r} of type {type(p).__name__}")
-    if math.isnan(p) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must be {accepted}; got {p!r}")
-    return float(p)
+    """p, the probability of a 1 bit: None (the task's default) or a number in [0, 1]."""
+    return check_probability(p, "p", allow_none=True)
 
 
 def validate_labels(labels: Any) -> str:
-    """Return labels if it is "final" or "every_step", else raise ValueError."""
-    if labels not in LABEL_MODES:
-        raise ValueError(f"labels must be one of {LABEL_MODES}; got {labels!r}")
-    return labels
+    """Return ``labels`` if it is "final" or "every_step"."""
+    return check_choice(labels, "labels", LABEL_MODES)
 
 
 @dataclass
@@ -98,7 +65,8 @@ class TaskConfig:
     """A validated task description shared by the envs and the batch sampler.
 
     Fields are normalised on construction, so `dataclasses.replace(config, heads=...)`
-    re-validates everything (e.g. a fixed seq_len against a larger N).
+    re-validates everything (e.g. a fixed seq_len against a larger N). `repeat` = k shows each
+    bit k times (continuous time); `seq_len` and the labels still count the original bits.
     """
 
     task: str
@@ -106,6 +74,7 @@ class TaskConfig:
     seq_len: None | int | tuple[int, int] = None
     p: float | None = None
     labels: str = "final"
+    repeat: int = 1
 
     def __post_init__(self) -> None:
         self.task = validate_task(self.task)
@@ -113,9 +82,10 @@ class TaskConfig:
         self.seq_len = validate_seq_len(self.seq_len, self.heads)
         self.p = validate_p(self.p)
         self.labels = validate_labels(self.labels)
+        self.repeat = check_int(self.repeat, "repeat", 1)
 
     def length_range(self) -> tuple[int, int]:
-        """The (low, high) range of sequence lengths, high exclusive."""
+        """The (low, high) range of sequence lengths in original bits, high exclusive."""
         if self.seq_len is None:
             n_max = max(self.heads)
             return n_max + 2, 4 * n_max + 2

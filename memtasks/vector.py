@@ -9,7 +9,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from memtasks.batch import draw_episodes, episode_labels, validate_count
+from memtasks.batch import draw_episodes, episode_labels
+from memtasks.checks import check_int, reject
 from memtasks.env import TaskHeads, observation_space, score, unscored_info
 from memtasks.tasks import TaskConfig
 
@@ -27,9 +28,9 @@ class MemoryTaskVectorEnv(TaskHeads, VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 1, task: str = "parity", N: Any = 2, seq_len: Any = None,
-                 p: float | None = None, labels: str = "final"):
-        self.num_envs = validate_count(num_envs, "num_envs")
-        self.config = TaskConfig(task, N, seq_len, p, labels)
+                 p: float | None = None, labels: str = "final", *, repeat: int = 1):
+        self.num_envs = check_int(num_envs, "num_envs")
+        self.config = TaskConfig(task, N, seq_len, p, labels, repeat)
         self.single_observation_space = observation_space()
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._set_action_spaces()
@@ -58,8 +59,8 @@ class MemoryTaskVectorEnv(TaskHeads, VectorEnv):
             raise RuntimeError("step() called before reset(); call envs.reset() first")
         actions = np.asarray(actions)
         if not self.action_space.contains(actions):
-            raise ValueError(f"actions must be an int array of shape {self.action_space.shape} with "
-                             f"values 0 or 1, one prediction per copy and head {self.heads}; got {actions!r}")
+            raise reject("actions", actions, f"an int array of shape {self.action_space.shape} with "
+                         f"values 0 or 1, one prediction per copy and head {self.heads}")
         copies = np.arange(self.num_envs)
         resetting = self._needs_reset
         labels = self._labels[np.minimum(self._t, len(self._bits) - 1), copies].astype(np.int64)

@@ -7,10 +7,11 @@ import struct
 import pytest
 
 from agents.experiments.cli import main
+from agents.experiments.config import RunConfig, read_history, run_status
 from agents.experiments.reproduce import pipeline
 from agents.experiments.reproduce.plan import SCALES, make_plan
-from agents.experiments.reproduce.run import read_history, train_run
-from agents.experiments.sweep import ExecutorConfig, SweepResult, run_status
+from agents.experiments.reproduce.run import train_one
+from agents.experiments.sweep import ExecutorConfig, SweepResult, TrainJob
 
 
 def _png_size(path):
@@ -23,7 +24,8 @@ def _png_size(path):
 def test_smoke_pipeline_writes_report_and_resumes(tmp_path):
     plan = make_plan(SCALES["smoke"])
     victim = plan[0]  # interrupted after its first epoch
-    train_run(dataclasses.replace(victim, epochs=1), tmp_path / "runs")
+    train_one(dataclasses.replace(victim, config=dataclasses.replace(victim.config, epochs=1)),
+              tmp_path / "runs")
     first = read_history(tmp_path / "runs" / victim.name).records[0]
 
     assert main(["reproduce", "--scale", "smoke", "--out", str(tmp_path), "--no-progress"]) == 0
@@ -72,18 +74,14 @@ def test_paper_plan_is_expressible_as_sweep_jobs(tmp_path):
     assert len({s.name for s in plan}) == len(plan)
     for spec in plan:
         if spec.init_from is None:
-            job = spec.sweep_spec("cuda")
-            settings = job.settings()
+            job = spec.sweep_run("cuda")
             assert job.run_dir(tmp_path) == tmp_path / spec.name
-            assert (settings.task, settings.curriculum, settings.model, settings.hidden,
-                    tuple(settings.heads), settings.epochs, settings.max_n, settings.fixed_tau,
-                    settings.device, settings.resume) == (
-                spec.task, spec.curriculum, spec.model, spec.hidden, spec.heads, spec.epochs,
-                spec.max_N, spec.fixed_tau, "cuda", True)
+            assert job.config == dataclasses.replace(spec.config, device="cuda")
+            assert RunConfig.from_dict(json.loads(json.dumps(job.to_dict()))["config"]) == job.config
         else:
             assert any(s.name == spec.init_from[0] for s in plan[:plan.index(spec)])
             with pytest.raises(ValueError, match="starts from another run"):
-                spec.sweep_spec()
+                spec.sweep_run()
 
 
 def test_paper_scale_submits_through_the_sweep(tmp_path, memtasks_cli, monkeypatch):
@@ -103,7 +101,7 @@ def test_paper_scale_submits_through_the_sweep(tmp_path, memtasks_cli, monkeypat
     assert sweep_dir == tmp_path / "runs"
     assert [s.run_dir(sweep_dir) for s in specs] == [
         sweep_dir / p.name for p in plan if p.init_from is None]
-    assert all(s.settings().device == "cuda" for s in specs)
+    assert all(s.config.device == "cuda" for s in specs)
     assert (config.kind, config.partition, config.jobs, config.time, config.gpus) == (
         "slurm", "gpu", 8, 90, 1)
     assert kwargs["wait"] is False
@@ -114,15 +112,16 @@ def test_paper_scale_submits_through_the_sweep(tmp_path, memtasks_cli, monkeypat
 
 
 def test_sweep_scale_trains_sources_as_jobs_then_retrains_here(tmp_path, monkeypatch):
-    """A tiny scale that does not train locally: its sources go through run_sweep (trained here
-    from each job's argv), claim 9's runs train afterwards, and the sweep then sees all done."""
+    """A tiny scale that does not train locally: its sources go through run_sweep (each job
+    trained here as a submitit job would), claim 9's runs train afterwards, and the sweep then
+    sees all done."""
     scale = dataclasses.replace(SCALES["smoke"], trains_locally=False)
     submitted = []
 
     def in_process(specs, sweep_dir, config, **kwargs):
         submitted.extend(specs)
         for spec in specs:
-            assert main(spec.argv(spec.run_dir(sweep_dir))) == 0
+            TrainJob()(spec.config.to_dict(), str(spec.run_dir(sweep_dir)))
         return SweepResult(finished=list(specs))
 
     monkeypatch.setattr(pipeline, "run_sweep", in_process)
@@ -131,7 +130,8 @@ def test_sweep_scale_trains_sources_as_jobs_then_retrains_here(tmp_path, monkeyp
     plan = make_plan(scale)
     sources = [s for s in plan if s.init_from is None]
     assert [s.path for s in submitted] == [s.name for s in sources] and result.ok
-    assert all(run_status(s, tmp_path / "runs") == "done" for s in submitted)  # rerun skips
+    assert all(run_status(s.config, s.run_dir(tmp_path / "runs")) == "done"
+               for s in submitted)  # rerun skips
     assert all(read_history(tmp_path / "runs" / s.name) is not None for s in plan)
     numbers = json.loads((report.parent / "numbers.json").read_text())
     assert numbers["claims"][8]["verdict"] != "not tested at this scale"

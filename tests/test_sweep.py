@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -9,38 +10,49 @@ import pytest
 
 from agents.experiments import sweep_cli
 from agents.experiments.cli import main
-from agents.experiments.sweep import (ExecutorConfig, Grid, RunSpec, SweepResult, make_executor, run_status,
-                          run_sweep)
+from agents.experiments.config import RunConfig, run_status, train_run
+from agents.experiments.sweep import (ExecutorConfig, Grid, SweepResult, SweepRun, make_executor,
+                                      read_sweep_file, run_sweep)
 
 TINY = {"hidden": 4, "epochs": 2, "steps_per_epoch": 2, "eval_steps": 1, "batch_size": 4}
 
 
 def test_grid_is_the_product_and_names_what_varies():
-    specs = Grid(task=["parity", "dms"], curriculum=["single", "multi"], model=["leaky", "gru"],
-                 tau=["trained", 2.0], seeds=[0, 1], options={"hidden": [8, 16], "epochs": 3}).specs()
+    runs = Grid(task=["parity", "dms"], curriculum=["single", "multi"], model=["leaky", "gru"],
+                tau=["trained", 2.0], seeds=[0, 1], options={"hidden": [8, 16], "epochs": 3}).runs()
     # leaky: 2 tau settings, gru: trained only -> 3 model/tau pairs
-    assert len(specs) == 2 * 2 * 3 * 2 * 2
-    conditions = {s.condition for s in specs}
-    assert len(conditions) == len(specs) // 2
+    assert len(runs) == 2 * 2 * 3 * 2 * 2
+    conditions = {r.condition for r in runs}
+    assert len(conditions) == len(runs) // 2
     assert "dms-single-leaky-tau-fixed2-hidden16" in conditions
     assert "parity-multi-gru-tau-trained-hidden8" in conditions
-    assert all("epochs" not in c for c in conditions)  # constant flags stay out of the names
-    spec = next(s for s in specs if s.condition == "dms-single-leaky-tau-fixed2-hidden16")
-    settings = spec.settings()
-    assert (settings.fixed_tau, settings.hidden, settings.epochs, settings.task) == (2.0, 16, 3, "dms")
-    assert spec.run_dir("S") == spec.run_dir("S").parent / f"seed_{spec.seed}"
+    assert all("epochs" not in c for c in conditions)  # constant settings stay out of the names
+    run = next(r for r in runs if r.condition == "dms-single-leaky-tau-fixed2-hidden16")
+    assert run.config == RunConfig(task="dms", curriculum="single", fixed_tau=2.0, hidden=16,
+                                   epochs=3, seed=run.config.seed)
+    assert run.run_dir("S") == run.run_dir("S").parent / f"seed_{run.config.seed}"
 
 
 @pytest.mark.parametrize("grid, names", [
-    (Grid(options={"hidden": 0}), "--hidden"),
-    (Grid(options={"bogus": 1}), "--bogus"),
+    (Grid(options={"hidden": 0}), "hidden=0"),
+    (Grid(options={"bogus": 1}), "bogus"),
     (Grid(options={"seed": 3}), "seed"),
     (Grid(options={"logdir": "x"}), "logdir"),
     (Grid(model=["lstm"], tau=[1.5]), "grid is empty"),
 ])
 def test_bad_grids_are_refused_naming_the_problem(grid, names):
     with pytest.raises(ValueError, match=names):
-        grid.specs()
+        grid.runs()
+
+
+@pytest.mark.parametrize("path", ["../../../x", "/tmp/x", "a/../../x", ""])
+def test_run_paths_stay_inside_the_sweep(path, tmp_path):
+    with pytest.raises(ValueError, match="path="):
+        SweepRun(RunConfig(), path, "c")
+    (tmp_path / "sweep.json").write_text(json.dumps(
+        {"runs": [{"path": path, "condition": "c", "config": RunConfig().to_dict()}]}))
+    with pytest.raises(ValueError, match="sweep.json"):
+        read_sweep_file(tmp_path)
 
 
 def test_grid_file_and_flags(tmp_path, capsys):
@@ -50,12 +62,26 @@ def test_grid_file_and_flags(tmp_path, capsys):
     parser = main.__globals__["build_parser"]()
     args = parser.parse_args(["sweep", str(tmp_path / "S"), "--config", str(config),
                               "--curriculum", "sliding", "--set", "epochs=4,5"])
-    specs = sweep_cli.grid_from_args(args).specs()
-    assert sorted({s.condition for s in specs}) == [
+    runs = sweep_cli.grid_from_args(args).runs()
+    assert sorted({r.condition for r in runs}) == [
         "dms-sliding-leaky-tau-fixed1-epochs4", "dms-sliding-leaky-tau-fixed1-epochs5",
         "dms-sliding-leaky-tau-trained-epochs4", "dms-sliding-leaky-tau-trained-epochs5"]
-    settings = specs[0].settings()
-    assert (settings.heads, settings.hidden, settings.seed) == ([2, 3], 8, 3)
+    config = runs[0].config
+    assert (config.heads, config.hidden, config.seed, config.epochs) == ((2, 3), 8, 3, 4)
+
+
+def test_leak_and_repeats_are_axes(tmp_path):
+    """--set takes a flag's several values (space-separated) as one value, commas as an axis."""
+    parser = main.__globals__["build_parser"]()
+    args = parser.parse_args(["sweep", str(tmp_path / "S"), "--set", "leak=inside,outside",
+                              "--set", "repeats=1,1 2 4", "--set", "heads=2 3"])
+    runs = sweep_cli.grid_from_args(args).runs()
+    assert sorted(r.condition for r in runs) == [
+        f"parity-multi-leaky-tau-trained-leak{leak}-repeats{r}"
+        for leak in ("inside", "outside") for r in ("1", "1_2_4")]
+    assert {(r.config.leak, r.config.repeats) for r in runs} == {
+        (leak, r) for leak in ("inside", "outside") for r in ((1,), (1, 2, 4))}
+    assert {r.config.heads for r in runs} == {(2, 3)}
 
 
 @pytest.mark.parametrize("argv, names", [
@@ -63,7 +89,7 @@ def test_grid_file_and_flags(tmp_path, capsys):
     (["sweep", "S", "--task", "xor"], "--task"),
     (["sweep", "S", "--tau", "0.5"], "--tau"),
     (["sweep", "S", "--set", "hidden"], "--set"),
-    (["sweep", "S", "--set", "hidden=0"], "--hidden"),
+    (["sweep", "S", "--set", "hidden=0"], "hidden=0"),
     (["sweep", "S", "--executor", "pbs"], "--executor"),
     (["sweep", "S", "--jobs", "0"], "--jobs"),
     (["sweep", "S", "--poll", "-1"], "--poll"),
@@ -116,30 +142,29 @@ def test_local_sweep_resumes_skips_and_reports_failures(tmp_path, capsys, memtas
     """2 conditions x 2 seeds: one run interrupted after epoch 1, one already done, one fresh
     pair; plus a run that fails in its job. Re-submitting then skips all finished runs."""
     sweep_dir = tmp_path / "sweep"
-    specs = Grid(curriculum=["single", "multi"], seeds=[0, 1], options=TINY).specs()
-    interrupted, done = specs[0], specs[1]
-    short = RunSpec(**{**interrupted.to_dict(), "options": {**TINY, "epochs": 1}})
-    assert main(short.argv(interrupted.run_dir(sweep_dir))) == 0  # "killed" after epoch 1
-    assert main(done.argv(done.run_dir(sweep_dir))) == 0
-    capsys.readouterr()
+    runs = Grid(curriculum=["single", "multi"], seeds=[0, 1], options=TINY).runs()
+    interrupted, done = runs[0], runs[1]
+    short = dataclasses.replace(interrupted.config, epochs=1)
+    train_run(short, interrupted.run_dir(sweep_dir))  # "killed" after epoch 1
+    train_run(done.config, done.run_dir(sweep_dir))
     first_epoch = json.loads((interrupted.run_dir(sweep_dir) / "history.json").read_text())
     done_stamp = (done.run_dir(sweep_dir) / "checkpoint.pt").stat().st_mtime_ns
-    assert [run_status(s, sweep_dir) for s in specs] == ["partial", "done", "new", "new"]
-    broken = RunSpec(options={**TINY, "heads": [5], "max_n": 3}, label="broken")
+    assert [run_status(r.config, r.run_dir(sweep_dir)) for r in runs] == [
+        "partial", "done", "new", "new"]
+    broken = SweepRun(RunConfig(**TINY, init_from=("no-such-run", 3)), "broken/seed_0", "broken")
 
     messages = []
-    result = run_sweep(specs + [broken], sweep_dir, "local", jobs=2, poll=0.2, progress=False,
+    result = run_sweep(runs + [broken], sweep_dir, "local", jobs=2, poll=0.2, progress=False,
                        log=messages.append)
     assert result.skipped == [done]
-    assert sorted(s.condition + str(s.seed) for s in result.finished) == sorted(
-        s.condition + str(s.seed) for s in (specs[0], specs[2], specs[3]))
-    assert [spec for spec, _ in result.failed] == [broken] and not result.ok
+    assert sorted(r.path for r in result.finished) == sorted(r.path for r in (runs[0], *runs[2:]))
+    assert [run for run, _ in result.failed] == [broken] and not result.ok
     log = result.failed[0][1]
-    assert log.is_file() and "max_N" in log.read_text()
+    assert log.is_file() and "never solved N=3" in log.read_text()
     assert "skipped" in messages[0]
 
-    for spec in specs:
-        assert _epochs(spec.run_dir(sweep_dir)) == [1, 2]
+    for run in runs:
+        assert _epochs(run.run_dir(sweep_dir)) == [1, 2]
     resumed = json.loads((interrupted.run_dir(sweep_dir) / "history.json").read_text())
     assert resumed["records"][0] == first_epoch["records"][0]  # epoch 1 was not trained again
     assert (done.run_dir(sweep_dir) / "checkpoint.pt").stat().st_mtime_ns == done_stamp

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from memtasks.checks import check_int, check_probability
 from agents.analysis.activity import bernoulli_bits, skip_steps, stream_states
 from memtasks import label_stream
+from memtasks.checks import check_int, check_probability
 
 SELECTIONS = ("largest", "smallest", "random")
 

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from memtasks.checks import check_int
 from agents.analysis.ablation import accuracy
+from memtasks.checks import check_int
 
 TARGETS = ("weights", "tau")
 

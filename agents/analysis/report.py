@@ -21,8 +21,6 @@ import numpy as np
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents.models.device import check_device
-from memtasks.checks import check_int
 from agents.analysis import figures
 from agents.analysis.ablation import SELECTIONS, ablate, accuracy, select_neurons
 from agents.analysis.activity import record
@@ -30,7 +28,9 @@ from agents.analysis.autocorrelation import autocorrelation, population_autocorr
 from agents.analysis.dimensionality import dimensionality
 from agents.analysis.perturbation import perturbation_sweep
 from agents.analysis.timescales import fit_timescales, trained_timescales
+from agents.models.device import check_device
 from agents.training.checkpoint import load, load_reference_checkpoint, safe_load
+from memtasks.checks import check_int
 
 RESULTS = "analysis.json"
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}

@@ -1,15 +1,14 @@
-"""Many training runs at once: a grid of ``memtasks train`` runs submitted through submitit.
+"""Many training runs at once: a grid of runs submitted through submitit.
 
-A :class:`RunSpec` describes one run (task, curriculum, model, τ setting, seed, any other train
-flag); :class:`Grid` expands axes into specs; :func:`run_sweep` submits them to SLURM or to local
-subprocesses (the same submitit code path), shows progress and reports failures with their logs.
-Every job is an ordinary run directory ``SWEEP_DIR/<condition>/seed_<s>/`` trained with
-``resume=True``: submitting a sweep again skips finished runs and resumes unfinished ones.
+A :class:`SweepRun` is one run's :class:`RunConfig` and its directory in the sweep; :class:`Grid`
+expands axes into them; :func:`run_sweep` submits them to SLURM or to local subprocesses (the
+same submitit code path), shows progress and reports failures with their logs. Every job is an
+ordinary run directory ``SWEEP_DIR/<condition>/seed_<s>/`` trained with ``resume=True``:
+submitting a sweep again skips finished runs and resumes unfinished ones.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import itertools
 import json
@@ -17,107 +16,67 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import submitit
+import torch
 from tqdm.auto import tqdm
+
+from agents.experiments.config import RunConfig, run_status, train_run
+from agents.training.runstate import save_json
+from memtasks.checks import reject
 
 SWEEP_FILE = "sweep.json"
 LOGS = "logs"
 EXECUTORS = ("local", "slurm")
-AXES = ("task", "curriculum", "model", "tau")
-# train flags a sweep sets itself: its axes, the seed and where each run goes
-RESERVED = {"task", "curriculum", "model", "tau", "fixed_tau", "seed", "logdir", "resume",
-            "no_progress"}
+# settings a grid sets through its axes, not through options
+RESERVED = ("task", "curriculum", "model", "tau", "fixed_tau", "seed")
 
 
-@dataclass
-class RunSpec:
-    """One training run of a sweep.
+@dataclass(frozen=True)
+class SweepRun:
+    """One run of a sweep: its description, its directory relative to the sweep directory
+    (no ``..``, not absolute) and its condition (the runs that differ only by seed share it)."""
 
-    ``tau`` is ``"trained"`` (τ learnt, leaky only: starting at 1 + U(0, 1)) or a number (τ fixed
-    there; leaky only). ``options`` holds any other ``memtasks train`` flag by its name
-    (``{"hidden": 64, "epochs": 5, "heads": [2, 3]}``). ``label`` names the condition (the runs
-    that differ only by seed); by default it is built from task, curriculum, model and τ.
-    ``path`` places the run elsewhere under the sweep directory than ``<condition>/seed_<seed>``
-    (``memtasks reproduce`` keeps its runs at ``runs/<name>``).
-    """
+    config: RunConfig
+    path: str
+    condition: str
 
-    task: str = "parity"
-    curriculum: str = "multi"
-    model: str = "leaky"
-    tau: str | float = "trained"
-    seed: int = 0
-    options: dict[str, Any] = field(default_factory=dict)
-    label: str | None = None
-    path: str | None = None
-
-    @property
-    def condition(self) -> str:
-        tau = "tau-trained" if self.tau == "trained" else f"tau-fixed{float(self.tau):g}"
-        return self.label or f"{self.task}-{self.curriculum}-{self.model}-{tau}"
+    def __post_init__(self) -> None:
+        parts = PurePosixPath(self.path).parts
+        if not parts or PurePosixPath(self.path).is_absolute() or ".." in parts or "\\" in self.path:
+            raise reject("path", self.path, "a relative directory inside the sweep directory")
 
     def run_dir(self, sweep_dir: str | os.PathLike) -> Path:
-        """Where this run lives: ``sweep_dir/<condition>/seed_<seed>`` (or ``sweep_dir/<path>``)."""
-        if self.path is not None:
-            return Path(sweep_dir) / self.path
-        return Path(sweep_dir) / self.condition / f"seed_{self.seed}"
-
-    def argv(self, run_dir: str | os.PathLike) -> list[str]:
-        """The ``memtasks train`` arguments of this run, writing to ``run_dir`` and resuming."""
-        argv = ["train", "--task", self.task, "--curriculum", self.curriculum, "--model",
-                self.model, "--seed", str(self.seed), "--logdir", os.fspath(run_dir), "--resume",
-                "--no-progress"]
-        if self.tau != "trained":
-            argv += ["--fixed-tau", str(self.tau)]
-        for key, value in self.options.items():
-            flag = "--" + key.replace("_", "-")
-            if value is True:
-                argv.append(flag)
-            elif isinstance(value, (list, tuple)):
-                argv += [flag, *map(str, value)]
-            elif value is not False and value is not None:
-                argv += [flag, str(value)]
-        return argv
-
-    def settings(self) -> argparse.Namespace:
-        """The run's parsed train settings (defaults filled in); ValueError names a bad flag."""
-        if self.tau != "trained" and self.model != "leaky":
-            raise ValueError(f"tau={self.tau!r} is not accepted for model {self.model!r}: a fixed "
-                             f"τ applies to the leaky model only")
-        for key in self.options:
-            if key.replace("-", "_") in RESERVED:
-                raise ValueError(f"option {key!r} is not accepted: the sweep sets it itself "
-                                 f"(use the grid axes and seeds)")
-        return _train_parser().parse_args(self.argv("run"))
+        """Where this run lives."""
+        return Path(sweep_dir) / self.path
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"path": self.path, "condition": self.condition, "config": self.config.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SweepRun:
+        if not isinstance(data, Mapping) or {"path", "condition", "config"} - set(data):
+            raise reject("sweep run", data, "a mapping with keys path, condition and config",
+                         TypeError)
+        return cls(RunConfig.from_dict(data["config"]), data["path"], data["condition"])
 
 
-class _RaisingParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise ValueError(f"train option {message}")
-
-
-def _train_parser() -> argparse.ArgumentParser:
-    from agents.experiments.cli import _add_train_arguments  # the cli registers this module: import late
-
-    parser = _RaisingParser(prog="memtasks train", add_help=False)
-    parser.add_argument("command")
-    _add_train_arguments(parser)
-    return parser
+def condition_name(config: RunConfig) -> str:
+    """The name of a grid point from its axes: task, curriculum, model and τ setting."""
+    tau = "tau-trained" if config.fixed_tau is None else f"tau-fixed{config.fixed_tau:g}"
+    return f"{config.task}-{config.curriculum}-{config.model}-{tau}"
 
 
 @dataclass
 class Grid:
-    """Axes of a sweep; :meth:`specs` is their product, one :class:`RunSpec` per run.
+    """Axes of a sweep; :meth:`runs` is their product, one :class:`SweepRun` per run.
 
-    ``options`` maps a train flag to one value or to a list of values (a list is an axis; use a
-    list of lists for a flag that itself takes several values, e.g. ``{"heads": [[2, 3]]}``).
-    Flags with several values appear in the condition names. A fixed τ is combined with the
-    leaky model only.
+    ``tau`` holds ``"trained"`` and fixed values. ``options`` maps any other RunConfig field to
+    one value or to a list of values (a list is an axis; use a list of lists for a field that
+    itself holds several values, e.g. ``{"heads": [[2, 3]]}``). Fields with several values appear
+    in the condition names. A fixed τ is combined with the leaky model only.
     """
 
     task: Sequence[str] = ("parity",)
@@ -127,49 +86,40 @@ class Grid:
     seeds: Sequence[int] = (0,)
     options: Mapping[str, Any] = field(default_factory=dict)
 
-    def specs(self) -> list[RunSpec]:
+    def runs(self) -> list[SweepRun]:
+        for key in self.options:
+            if key in RESERVED:
+                raise reject("option", key, "a setting other than the grid's axes (task, "
+                             "curriculum, model, tau, seeds)")
         axes = {k: (v if isinstance(v, list) else [v]) for k, v in self.options.items()}
         varied = [k for k, v in axes.items() if len(v) > 1]
-        specs = []
+        runs = []
         for task, curriculum, model, tau in itertools.product(self.task, self.curriculum,
                                                               self.model, self.tau):
             if model != "leaky" and tau != "trained":
                 continue
             for values in itertools.product(*axes.values()):
                 options = dict(zip(axes, values))
-                base = RunSpec(task, curriculum, model, tau).condition
-                label = "-".join([base] + [f"{k}{_compact(options[k])}" for k in varied])
-                specs += [RunSpec(task, curriculum, model, tau, seed, options, label)
-                          for seed in self.seeds]
-        if not specs:
+                for seed in self.seeds:
+                    config = RunConfig.from_dict(
+                        {**options, "task": task, "curriculum": curriculum, "model": model,
+                         "fixed_tau": None if tau == "trained" else tau, "seed": seed},
+                        "grid option")
+                    condition = "-".join([condition_name(config)]
+                                         + [f"{k}{_compact(options[k])}" for k in varied])
+                    runs.append(SweepRun(config, f"{condition}/seed_{seed}", condition))
+        if not runs:
             raise ValueError(f"the grid is empty: tau={list(self.tau)!r} holds no 'trained' "
                              f"entry for models {list(self.model)!r} other than leaky")
-        for spec in specs:
-            spec.settings()  # every run is valid before anything is submitted
-        return specs
+        return runs
 
 
 def _compact(value: Any) -> str:
     return "_".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
-def run_status(spec: RunSpec, sweep_dir: str | os.PathLike) -> str:
-    """``"done"`` (its history says it ended or has all its epochs), ``"partial"`` or ``"new"``."""
-    history = spec.run_dir(sweep_dir) / "history.json"
-    if not history.is_file():
-        return "new"
-    try:
-        data = json.loads(history.read_text())
-    except (OSError, ValueError):
-        return "partial"
-    if (data.get("stop_reason") in ("target_N", "finished")
-            or len(data.get("records", [])) >= spec.settings().epochs):
-        return "done"
-    return "partial"
-
-
 class TrainJob(submitit.helpers.Checkpointable):
-    """What a submitit job runs: ``memtasks train … --resume`` in the job's process.
+    """What a submitit job runs: :func:`train_run` with ``resume=True`` in the job's process.
 
     Being ``Checkpointable``, a SLURM job that hits its time limit or is pre-empted is requeued
     and continues from the run's last checkpoint.
@@ -178,17 +128,11 @@ class TrainJob(submitit.helpers.Checkpointable):
     def __init__(self, threads: int | None = None):
         self.threads = threads
 
-    def __call__(self, argv: list[str]) -> int:
-        import torch
-
-        from agents.experiments.cli import main
-
+    def __call__(self, config: dict[str, Any], run_dir: str) -> str | None:
         if self.threads is not None:
             torch.set_num_threads(self.threads)
-        code = main(argv)
-        if code != 0:
-            raise RuntimeError(f"memtasks {' '.join(argv)} exited with code {code}")
-        return code
+        return train_run(RunConfig.from_dict(config), run_dir, resume=True,
+                         progress=False).stop_reason
 
 
 @dataclass
@@ -232,7 +176,7 @@ def make_executor(config: ExecutorConfig, folder: str | os.PathLike) -> submitit
     The project root is put on ``PYTHONPATH`` (inherited by local and SLURM jobs) so that jobs
     import this copy of the project even where it is not installed.
     """
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if root not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([root] + [p for p in paths if p])
@@ -245,9 +189,9 @@ def make_executor(config: ExecutorConfig, folder: str | os.PathLike) -> submitit
 class SweepResult:
     """How a sweep ended: runs skipped (already done), finished now, and failed (with logs)."""
 
-    skipped: list[RunSpec] = field(default_factory=list)
-    finished: list[RunSpec] = field(default_factory=list)
-    failed: list[tuple[RunSpec, Path]] = field(default_factory=list)
+    skipped: list[SweepRun] = field(default_factory=list)
+    finished: list[SweepRun] = field(default_factory=list)
+    failed: list[tuple[SweepRun, Path]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -255,35 +199,36 @@ class SweepResult:
         return not self.failed
 
 
-def write_sweep_file(specs: Sequence[RunSpec], sweep_dir: Path, config: ExecutorConfig) -> None:
-    """Record the grid (runs, conditions, executor) in ``sweep_dir/sweep.json``, for resubmission."""
-    from agents.training.runstate import save_json
-
-    save_json({"runs": [s.to_dict() | {"condition": s.condition,
-                                       "run_dir": str(s.run_dir(sweep_dir).relative_to(sweep_dir))}
-                        for s in specs],
-               "conditions": sorted({s.condition for s in specs}),
+def write_sweep_file(runs: Sequence[SweepRun], sweep_dir: Path, config: ExecutorConfig) -> None:
+    """Record the runs and the executor in ``sweep_dir/sweep.json``, for resubmission."""
+    save_json({"runs": [r.to_dict() for r in runs],
+               "conditions": sorted({r.condition for r in runs}),
                "executor": dataclasses.asdict(config)}, sweep_dir / SWEEP_FILE)
 
 
-def read_sweep_file(sweep_dir: str | os.PathLike) -> list[RunSpec]:
-    """The runs recorded in ``sweep_dir/sweep.json``."""
+def read_sweep_file(sweep_dir: str | os.PathLike) -> list[SweepRun]:
+    """The runs recorded in ``sweep_dir/sweep.json``; ValueError names the file if it is bad."""
     path = Path(sweep_dir) / SWEEP_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no {SWEEP_FILE} in '{sweep_dir}': give the grid to sweep")
-    names = {f.name for f in dataclasses.fields(RunSpec)}
-    return [RunSpec(**{k: v for k, v in run.items() if k in names})
-            for run in json.loads(path.read_text())["runs"]]
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
+            raise ValueError("expected an object with a list 'runs'")
+        return [SweepRun.from_dict(run) for run in data["runs"]]
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path} is not a sweep file this version can read: "
+                         f"{str(exc).splitlines()[0]}") from None
 
 
-def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
+def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
               executor: str | ExecutorConfig = "local", *, jobs: int | None = None,
               poll: float = 2.0, wait: bool = True, progress: bool = True,
               log: Callable[[str], object] = print) -> SweepResult:
-    """Train every run of ``specs`` under ``sweep_dir``; skip finished runs, resume the others.
+    """Train every run of ``runs`` under ``sweep_dir``; skip finished runs, resume the others.
 
     Args:
-        specs: the runs (e.g. ``Grid(...).specs()``); each condition/seed pair at most once.
+        runs: the runs (e.g. ``Grid(...).runs()``); each directory at most once.
         sweep_dir: runs go to ``sweep_dir/<condition>/seed_<s>/``, job logs to ``sweep_dir/logs``,
             the grid to ``sweep_dir/sweep.json``.
         executor: ``"local"``, ``"slurm"`` or an :class:`ExecutorConfig`.
@@ -300,23 +245,21 @@ def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
     if jobs is not None:
         config = dataclasses.replace(config, jobs=jobs)
     config.parameters()  # validate the kind before any work
-    specs = list(specs)
+    runs = list(runs)
     sweep_dir = Path(sweep_dir)
-    dirs = [s.run_dir(sweep_dir) for s in specs]
+    dirs = [s.run_dir(sweep_dir) for s in runs]
     if len(set(dirs)) != len(dirs):
-        raise ValueError("specs name the same condition and seed twice; give each run once")
-    for spec in specs:
-        spec.settings()
+        raise ValueError("two runs share a directory; give each run once")
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    write_sweep_file(specs, sweep_dir, config)
+    write_sweep_file(runs, sweep_dir, config)
 
     result = SweepResult()
     todo = []
-    for spec in specs:
-        status = run_status(spec, sweep_dir)
-        (result.skipped if status == "done" else todo).append(spec)
+    for run in runs:
+        status = run_status(run.config, run.run_dir(sweep_dir))
+        (result.skipped if status == "done" else todo).append(run)
     if result.skipped:
-        log(f"{len(result.skipped)} of {len(specs)} runs already finished: skipped")
+        log(f"{len(result.skipped)} of {len(runs)} runs already finished: skipped")
     if not todo:
         return result
     ex = make_executor(config, sweep_dir / LOGS / "%j")
@@ -324,7 +267,7 @@ def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
     window = len(todo) if config.kind == "slurm" else (config.jobs or 1)
     job_of = TrainJob(threads)
     pending = list(todo)
-    running: list[tuple[RunSpec, Any]] = []
+    running: list[tuple[SweepRun, Any]] = []
 
     def submit() -> None:
         batch = pending[:max(0, window - len(running))]
@@ -332,7 +275,8 @@ def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
         if not batch:
             return
         with ex.batch():
-            submitted = [(s, ex.submit(job_of, s.argv(s.run_dir(sweep_dir)))) for s in batch]
+            submitted = [(s, ex.submit(job_of, s.config.to_dict(), str(s.run_dir(sweep_dir))))
+                         for s in batch]
         running.extend(submitted)
 
     bar = tqdm(total=len(todo), desc="sweep", unit="run", disable=not progress)
@@ -343,18 +287,18 @@ def run_sweep(specs: Iterable[RunSpec], sweep_dir: str | os.PathLike,
             return result
         while running or pending:
             time.sleep(poll)
-            for spec, job in [r for r in running if r[1].done()]:
-                running.remove((spec, job))
+            for run, job in [r for r in running if r[1].done()]:
+                running.remove((run, job))
                 try:
                     error = job.exception()
                 except Exception as exc:  # killed before it wrote a result: still a failure
                     error = exc
                 if error is None:
-                    result.finished.append(spec)
+                    result.finished.append(run)
                 else:
-                    result.failed.append((spec, Path(job.paths.stderr)))
+                    result.failed.append((run, Path(job.paths.stderr)))
                     message = str(error).strip().splitlines() or [type(error).__name__]
-                    bar.write(f"FAILED {spec.condition} seed {spec.seed}: {message[-1]} "
+                    bar.write(f"FAILED {run.condition} seed {run.config.seed}: {message[-1]} "
                               f"(log: {job.paths.stderr})")
                 bar.update(1)
             submit()

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 from agents.experiments.cli_types import float_above, int_at_least
+from agents.experiments.config import CURRICULA, MODELS, TASK_IDS, run_status
 from agents.experiments.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
-                          run_sweep)
+                                      run_sweep)
+from agents.experiments.train_flags import parse_settings
 
 GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
 
@@ -51,8 +54,6 @@ def _setting(text: str) -> tuple[str, list[Any]]:
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks sweep``."""
-    from agents.experiments.cli import CURRICULA, MODELS, TASK_IDS
-
     p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
                    help="runs go to SWEEP_DIR/<condition>/seed_<s>/, the grid to sweep.json")
     grid = p.add_argument_group("grid (each flag takes several values; the grid is their product)")
@@ -63,7 +64,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                       help="tasks (default: parity)")
     grid.add_argument("--curriculum", nargs="+", choices=list(CURRICULA), default=None,
                       help="curricula (default: multi)")
-    grid.add_argument("--model", nargs="+", choices=MODELS, default=None,
+    grid.add_argument("--model", nargs="+", choices=list(MODELS), default=None,
                       help="models (default: leaky)")
     grid.add_argument("--tau", nargs="+", type=_tau, default=None, metavar="TAU",
                       help="'trained' or a fixed τ >= 1 (leaky only), e.g. --tau trained 1 2 "
@@ -118,8 +119,8 @@ def print_result(result: SweepResult, sweep_dir: Path) -> None:
     """One line of counts, then one line per failed run with its job's log."""
     print(f"sweep {sweep_dir}: {len(result.finished)} finished, {len(result.skipped)} "
           f"skipped (already done), {len(result.failed)} failed")
-    for spec, log in result.failed:
-        print(f"  failed: {spec.run_dir(sweep_dir)}  log: {log}")
+    for run, log in result.failed:
+        print(f"  failed: {run.run_dir(sweep_dir)}  log: {log}")
 
 
 def _load_config(path: Path) -> dict[str, Any]:
@@ -148,9 +149,14 @@ def grid_from_args(args: argparse.Namespace) -> Grid | None:
     given = {k: getattr(args, k) for k in GRID_KEYS if getattr(args, k) is not None}
     if not file and not given:
         return None
-    options = {k.replace("-", "_"): v for k, v in file.get("set", {}).items()}
-    options.update({key: values if len(values) > 1 else values[0]
-                    for key, values in given.pop("set", [])})
+    table = file.get("set", {})
+    if not isinstance(table, dict):
+        raise ValueError(f"--config {args.config}: 'set' is not accepted: expected a table of "
+                         f"settings")
+    options = {k.replace("-", "_"): v for k, v in table.items()}
+    for key, values in given.pop("set", []):
+        parsed = [parse_settings({key: v})[key] for v in values]
+        options[key] = parsed if len(parsed) > 1 else parsed[0]
     axes = {k: _as_list(given.get(k, file.get(k))) for k in GRID_KEYS[:5]
             if given.get(k, file.get(k)) is not None}
     if "tau" in axes:
@@ -161,15 +167,14 @@ def grid_from_args(args: argparse.Namespace) -> Grid | None:
 def run_sweep_command(args: argparse.Namespace) -> int:
     """Run ``memtasks sweep``; exit code 1 if any run failed."""
     grid = grid_from_args(args)
-    specs = grid.specs() if grid is not None else read_sweep_file(args.sweep_dir)
+    runs = grid.runs() if grid is not None else read_sweep_file(args.sweep_dir)
     if args.dry_run:
-        from agents.experiments.sweep import run_status
-
-        for spec in specs:
-            print(f"{run_status(spec, args.sweep_dir):>7}  {spec.run_dir(args.sweep_dir)}")
+        for run in runs:
+            print(f"{run_status(run.config, run.run_dir(args.sweep_dir)):>7}  "
+                  f"{run.run_dir(args.sweep_dir)}")
         return 0
-    cuda = any(spec.settings().device == "cuda" for spec in specs)
-    result = run_sweep(specs, args.sweep_dir, executor_config(args, cuda), poll=args.poll,
+    cuda = any(run.config.device == "cuda" for run in runs)
+    result = run_sweep(runs, args.sweep_dir, executor_config(args, cuda), poll=args.poll,
                        wait=not args.no_wait, progress=not args.no_progress)
     print_result(result, args.sweep_dir)
     return 0 if result.ok else 1

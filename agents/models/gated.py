@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from memtasks.checks import check_int
 from agents.models.heads import HeadedModel, Heads, check_inputs
+from memtasks.checks import check_int
 
 TIMESCALE_INPUTS = (1000, 64)  # steps and sequences of the last forward pass kept for timescales()
 

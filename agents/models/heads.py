@@ -17,28 +17,12 @@ no gradient any more; optimizers such as SGD and Adam skip them.
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-
-def validate_heads(heads: int | Iterable[int], argname: str = "heads") -> tuple[int, ...]:
-    """Return ``heads`` as a tuple of distinct ints ≥ 1; raise naming ``argname`` otherwise."""
-    accepted = "an int >= 1 or a non-empty sequence of distinct ints >= 1"
-    if isinstance(heads, numbers.Integral) and not isinstance(heads, bool):
-        heads = (heads,)
-    if isinstance(heads, (str, bytes)) or not isinstance(heads, Iterable):
-        raise TypeError(f"{argname}={heads!r} is not accepted: expected {accepted}")
-    values = tuple(heads)
-    for n in values:
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool):
-            raise TypeError(f"{argname}={values!r} holds {n!r}: expected {accepted}")
-    values = tuple(int(n) for n in values)
-    if not values or min(values) < 1 or len(set(values)) != len(values):
-        raise ValueError(f"{argname}={values!r} is not accepted: expected {accepted}")
-    return values
+from memtasks.checks import check_heads
 
 
 class Heads(nn.Module):
@@ -59,7 +43,7 @@ class Heads(nn.Module):
 
     def set_heads(self, heads: int | Sequence[int]) -> list[nn.Parameter]:
         """Keep the heads whose N stays, create fresh ones, drop the rest; return the new parameters."""
-        heads = validate_heads(heads)
+        heads = check_heads(heads, "heads")
         if len(self.linears):  # new heads follow the device and dtype of the existing ones
             weight = next(iter(self.linears.values())).weight
             self._factory = {"device": weight.device, "dtype": weight.dtype}

@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
-from memtasks.checks import check_int
 from agents.models.heads import HeadedModel, Heads, check_inputs
 from agents.models.recurrence import scan
+from memtasks.checks import check_int
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from agents.models.gated import GRU, LSTM
-from agents.models.heads import HeadedModel, validate_heads
+from agents.models.heads import HeadedModel
 from agents.models.leaky_rnn import LeakyRNN
 from agents.models.protocol import unwrap
+from memtasks.checks import check_heads
 
 FORMAT = "memtasks-model-v1"
 KINDS: dict[str, type[HeadedModel]] = {"leaky": LeakyRNN, "gru": GRU, "lstm": LSTM}
@@ -118,7 +118,7 @@ def load_reference_checkpoint(path: str | os.PathLike, heads: int | Sequence[int
     recurrent layer, ``modulelist.{2+k}`` head k. ``heads`` names the N of the first stored heads
     in order (e.g. ``(2, 3, 4, 5)``); τ is kept trainable.
     """
-    heads = validate_heads(heads)
+    heads = check_heads(heads, "heads")
     payload = safe_load(path)
     state = payload.get("state_dict") if isinstance(payload, dict) else None
     if not isinstance(state, dict) or "parameterlist.0" not in state:

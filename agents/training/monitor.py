@@ -58,7 +58,7 @@ class Monitor:
         self.bar.update(n)
 
     def epoch(self, record: Any, taus: torch.Tensor | None) -> None:
-        """Log one epoch's record (an :class:`agents.train.EpochRecord`) and the model's τ."""
+        """Log one epoch's record (an :class:`agents.training.loop.EpochRecord`) and the model's τ."""
         accuracy = record.accuracy
         mean_acc = sum(accuracy.values()) / len(accuracy)
         max_n = max(record.heads)
@@ -94,7 +94,7 @@ class Monitor:
 
 
 def summary_table(history: Any) -> str:
-    """A plain-text table of a run (an :class:`agents.train.History`): one line per epoch."""
+    """A plain-text table of a run (an :class:`agents.training.loop.History`): one line per epoch."""
     lines = [f"{'epoch':>5}  {'heads':>9}  {'acc@N_max':>9}  {'solved N':>8}  {'loss':>7}  "
              f"{'tau mean':>8}  {'tau std':>7}  {'seconds':>7}"]
     for record, solved in zip(history.records, history.solved_N):

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from agents.models.heads import Heads, validate_heads
+from agents.models.heads import Heads
+from memtasks.checks import check_heads
 
 
 def test_readout_shape_and_order_match_each_head():
@@ -42,8 +43,8 @@ def test_new_heads_follow_dtype():
 ])
 def test_bad_heads_are_refused_naming_the_argument(bad, error):
     with pytest.raises(error, match="heads="):
-        validate_heads(bad)
+        check_heads(bad, "heads")
 
 
 def test_single_int_is_one_head():
-    assert validate_heads(3) == (3,)
+    assert check_heads(3, "heads") == (3,)

@@ -11,7 +11,7 @@ import torch
 import curricula
 from agents.training import runstate
 from agents.training.loop import (EpochRecord, History, NonFiniteLossError, count_correct,
-                          sequence_loss, solved_N, train)
+                                  sequence_loss, solved_N, train)
 
 SMALL = dict(epochs=2, steps_per_epoch=3, eval_steps=2, batch_size=8, progress=False)
 
@@ -130,7 +130,7 @@ def test_dropped_heads_leave_the_optimizer(user_gru, make_env):
 
 
 def test_target_N_and_time_budget_stop_early(user_gru, make_env):
-    history = train(user_gru, make_env(2), target_N=2, threshold=0.0, **dict(SMALL, epochs=5))
+    history = train(user_gru, make_env(2), target_N=2, threshold=0.01, **dict(SMALL, epochs=5))
     assert len(history) == 1 and history.stop_reason == "target_N"
     history = train(user_gru, make_env(2), time_budget=1e-9, **dict(SMALL, epochs=5))
     assert len(history) == 1 and history.stop_reason == "time_budget"

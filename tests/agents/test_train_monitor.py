@@ -6,8 +6,8 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from agents.training.monitor import timescales
 from agents.training.loop import train
+from agents.training.monitor import timescales
 
 RUN = dict(epochs=2, steps_per_epoch=2, eval_steps=1, batch_size=8, progress=False)
 

@@ -156,7 +156,7 @@ def test_bad_arguments(fake_env, kwargs, error, words):
 def test_bad_forget(fake_env):
     with pytest.raises(ValueError, match="forget"):
         curricula.Sliding(fake_env([2, 3]), forget=0)
-    with pytest.raises(ValueError, match="forget must be at most the number of heads"):
+    with pytest.raises(ValueError, match=r"forget=3 is not accepted: expected an int from 1 to the number of heads"):
         curricula.Sliding(fake_env([2, 3]), forget=3)
 
 
@@ -165,11 +165,11 @@ def test_bad_forget(fake_env):
     [
         ({2: 0.9}, ValueError, r"missing N: \[3\], extra N: \[\]"),
         ({2: 0.9, 3: 0.9, 4: 0.9}, ValueError, r"missing N: \[\], extra N: \[4\]"),
-        ({2: 0.9, 3: 1.5}, ValueError, r"accuracy_by_N\[3\] must be a number in \[0, 1\]"),
+        ({2: 0.9, 3: 1.5}, ValueError, r"accuracy_by_N\[3\]=1.5 is not accepted: expected a float in \[0, 1\]"),
         ({2: 0.9, 3: math.nan}, ValueError, r"accuracy_by_N\[3\]"),
-        ({2: 0.9, 3: "high"}, ValueError, r"accuracy_by_N\[3\]"),
+        ({2: 0.9, 3: "high"}, TypeError, r"accuracy_by_N\[3\]"),
         ({2: 0.9, "3": 0.9}, TypeError, "accuracy_by_N key"),
-        ([0.9, 0.9], TypeError, "accuracy_by_N must be a mapping"),
+        ([0.9, 0.9], TypeError, "accuracy_by_N=.* is not accepted: expected a mapping"),
     ],
 )
 def test_bad_accuracy(fake_env, accuracy, error, words):
@@ -185,10 +185,10 @@ def test_accepts_numpy_numbers(fake_env):
 
 
 def test_env_without_head_set(fake_env):
-    with pytest.raises(TypeError, match="env must offer env.unwrapped.heads"):
+    with pytest.raises(TypeError, match="env=.* is not accepted: expected an env whose env.unwrapped offers heads"):
         curricula.SingleHead(gymnasium.make("CartPole-v1"))
     sync = gymnasium.vector.SyncVectorEnv([lambda: fake_env(2)])
-    with pytest.raises(TypeError, match="got SyncVectorEnv"):
+    with pytest.raises(TypeError, match="env=SyncVectorEnv"):
         curricula.SingleHead(sync)
 
 

@@ -1,9 +1,9 @@
 """``memtasks reproduce``: train what the paper's claims need, measure, and report side by side.
 
-plan (scales → run specs) → run (train missing runs, resumable) → measure (analysis of the trained
+plan (scales → planned runs) → run (train missing runs, resumable) → measure (analysis of the trained
 networks, cached) → claims (numbers and a verdict per claim) → report (REPORT.md, PNGs, JSON).
 """
 
-from agents.experiments.reproduce.plan import SCALES, RunSpec, Scale, make_plan
+from agents.experiments.reproduce.plan import SCALES, PlannedRun, Scale, make_plan
 
-__all__ = ["SCALES", "RunSpec", "Scale", "make_plan"]
+__all__ = ["SCALES", "PlannedRun", "Scale", "make_plan"]

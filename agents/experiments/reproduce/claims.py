@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
-from agents.experiments.reproduce.plan import RunSpec
-from agents.training.loop import History, solved_N
+from agents.experiments.reproduce.plan import PlannedRun
+from agents.training.loop import History
 
 REPRODUCED, PARTLY, NOT, UNTESTED = ("reproduced", "partly", "not reproduced",
                                      "not tested at this scale")
@@ -62,13 +62,13 @@ class Claim:
 class Evidence:
     """What the runs and measurements produced, by run name."""
 
-    specs: list[RunSpec]
+    specs: list[PlannedRun]
     histories: dict[str, History]
     timescales: dict[str, list[dict]] = field(default_factory=dict)
     robustness: dict[str, dict] = field(default_factory=dict)
     blocked: dict[str, str] = field(default_factory=dict)
 
-    def runs(self, **match: Any) -> list[tuple[RunSpec, History]]:
+    def runs(self, **match: Any) -> list[tuple[PlannedRun, History]]:
         """Runs with a history whose spec matches every ``field=value`` (init_from None unless asked)."""
         match.setdefault("init_from", None)
         return [(s, self.histories[s.name]) for s in self.specs if s.name in self.histories
@@ -221,7 +221,7 @@ def rule_retrain(single: Mapping[int, tuple[int | None, float]],
 
 # ---- the claims, from the evidence ------------------------------------------------------------
 
-def _curves(runs: Sequence[tuple[RunSpec, History]]) -> list[list[int]]:
+def _curves(runs: Sequence[tuple[PlannedRun, History]]) -> list[list[int]]:
     """Per run, the largest N solved so far at each epoch."""
     return [np.maximum.accumulate(h.solved_N).tolist() for _, h in runs]
 

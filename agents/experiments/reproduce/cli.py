@@ -6,7 +6,9 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from agents.experiments.reproduce.pipeline import describe, reproduce
 from agents.experiments.reproduce.plan import SCALES, get_scale, make_plan
+from agents.experiments.reproduce.run import set_threads
 from agents.experiments.sweep_cli import add_executor_arguments, executor_config, print_result
 
 
@@ -34,9 +36,6 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
     Exit code 1 when a paper-scale sweep job failed (the report is written all the same).
     """
-    from agents.experiments.reproduce.pipeline import describe, reproduce
-    from agents.experiments.reproduce.run import set_threads
-
     if args.threads < 1:
         raise ValueError(f"--threads {args.threads} is not accepted: expected an int >= 1")
     scale = get_scale(args.scale)

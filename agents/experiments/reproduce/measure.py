@@ -16,9 +16,9 @@ import numpy as np
 from agents import analysis
 from agents.analysis.ablation import SELECTIONS
 from agents.analysis.report import load_stages
-from agents.training.checkpoint import load
+from agents.experiments.config import read_history
 from agents.experiments.reproduce.plan import Scale
-from agents.experiments.reproduce.run import read_history
+from agents.training.checkpoint import load
 from agents.training.runstate import save_json
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)

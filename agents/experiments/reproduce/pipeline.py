@@ -7,18 +7,19 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from agents.experiments.config import is_finished, read_history
 from agents.experiments.reproduce import measure
 from agents.experiments.reproduce.claims import Evidence, evaluate
-from agents.experiments.reproduce.plan import RunSpec, Scale, make_plan
+from agents.experiments.reproduce.plan import PlannedRun, Scale, make_plan
 from agents.experiments.reproduce.report import command_line, write_report
-from agents.experiments.reproduce.run import estimate_seconds, is_finished, read_history, run_plan
+from agents.experiments.reproduce.run import estimate_seconds, run_plan
 from agents.experiments.sweep import ExecutorConfig, SweepResult, run_sweep
 from agents.training.loop import solved_N
 
 ANALYSIS_SECONDS = 0.1  # per stage and 1000 recorded steps (measured 0.07 with 64 units)
 
 
-def estimate(plan: list[RunSpec], scale: Scale) -> float:
+def estimate(plan: list[PlannedRun], scale: Scale) -> float:
     """Estimated seconds of the whole reproduction: training plus measurements."""
     measured = sum(1 for s in plan if 5 in s.claims)
     stages = 2 + scale.epochs // 8
@@ -28,7 +29,7 @@ def estimate(plan: list[RunSpec], scale: Scale) -> float:
     return sum(estimate_seconds(s) for s in plan) + analysis + robustness
 
 
-def describe(plan: list[RunSpec], scale: Scale) -> str:
+def describe(plan: list[PlannedRun], scale: Scale) -> str:
     """The plan as text: one line per run (claims served, estimated minutes) and the total."""
     lines = [f"reproduce --scale {scale.name}: {len(plan)} runs"]
     lines += [f"  claims {','.join(map(str, s.claims)):<11} ~{estimate_seconds(s) / 60:5.1f} min  "
@@ -41,7 +42,7 @@ def describe(plan: list[RunSpec], scale: Scale) -> str:
     return "\n".join(lines)
 
 
-def gather(plan: list[RunSpec], runs_dir: Path, scale: Scale, cache: Path,
+def gather(plan: list[PlannedRun], runs_dir: Path, scale: Scale, cache: Path,
            blocked: dict[str, str], progress: bool = True) -> Evidence:
     """Histories of the runs that exist, and the measurements of claims 5–7 (cached, so taken of
     finished runs only: a sweep may still be training the others)."""
@@ -49,7 +50,7 @@ def gather(plan: list[RunSpec], runs_dir: Path, scale: Scale, cache: Path,
                  and len(h)}
     ev = Evidence(plan, histories, blocked=blocked)
     measured = [s for s in plan if 5 in s.claims and s.name in histories  # cached: finished only
-                and is_finished(s, runs_dir / s.name)]
+                and is_finished(s.config, histories[s.name])]
     for spec in tqdm(measured, desc="measure", unit="run", disable=not progress):
         ev.timescales[spec.name] = measure.timescales(runs_dir / spec.name, scale, cache)
         partner = next((p for p in measured if p.seed == spec.seed and p.task == spec.task
@@ -82,7 +83,7 @@ def reproduce(scale: Scale, out: Path, argv: list[str], progress: bool = True,
     result, blocked = None, {}
     local = plan
     if not scale.trains_locally:
-        sources = [s.sweep_spec(scale.device) for s in plan if s.init_from is None]
+        sources = [s.sweep_run(scale.device) for s in plan if s.init_from is None]
         result = run_sweep(sources, runs_dir, executor or ExecutorConfig(), poll=poll, wait=wait,
                            progress=progress)
         local = [s for s in plan if s.init_from is not None]

@@ -1,8 +1,8 @@
-"""The runs each claim needs at each scale, as data: a :class:`Scale` expands to :class:`RunSpec` s.
+"""The runs each claim needs at each scale, as data: a :class:`Scale` expands to planned runs.
 
-A run spec is everything needed to train one network; its ``name`` is its run directory under
-``OUT/runs``. The same list feeds local training, the time estimate and the paper-scale sweep
-(:meth:`RunSpec.sweep_spec`).
+Each :class:`PlannedRun` is a :class:`RunConfig` and the claims it serves; its ``name`` is its
+run directory under ``OUT/runs``. The same list feeds local training, the time estimate and the
+paper-scale sweep (:meth:`PlannedRun.sweep_run`).
 """
 
 from __future__ import annotations
@@ -10,59 +10,37 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from agents.experiments import sweep
+from agents.experiments.config import RunConfig
+from agents.experiments.sweep import SweepRun
 
 
 @dataclass(frozen=True)
-class RunSpec:
-    """One training run. ``init_from=(run name, N)`` starts from that run's network at N (retraining).
+class PlannedRun:
+    """A run of the reproduction and the claims it serves. Reads through to its config
+    (``run.task``, ``run.heads``…); ``init_from=(name, N)`` names a sibling run of the plan."""
 
-    ``curriculum`` is "single", "multi" or "none" (fixed heads); ``claims`` lists the claims it serves.
-    """
-
-    task: str
-    curriculum: str
-    model: str
-    hidden: int
-    heads: tuple[int, ...]
-    seed: int
-    epochs: int
-    steps_per_epoch: int
-    eval_steps: int
-    batch_size: int
-    time_budget: float | None = None
-    fixed_tau: float | None = None
-    max_N: int | None = None
-    init_from: tuple[str, int] | None = None
-    threshold: float = 0.98
+    config: RunConfig
     claims: tuple[int, ...] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "config":  # copy and pickle look before init
+            raise AttributeError(name)
+        return getattr(self.config, name)
 
     @property
     def name(self) -> str:
-        """A directory name that says what the run is, unique within a plan."""
-        parts = [self.task, self.curriculum, f"{self.model}{self.hidden}"]
-        if self.curriculum == "none":
-            parts.append("N" + "-".join(map(str, self.heads)))
-        if self.fixed_tau is not None:
-            parts.append(f"tau{self.fixed_tau:g}")
-        if self.init_from is not None:
-            parts.append(f"from-{self.init_from[0]}-at{self.init_from[1]}")
-        return "-".join(parts + [f"seed{self.seed}"])
+        """Its run directory under ``OUT/runs``, unique within a plan."""
+        return self.config.name
 
-    def sweep_spec(self, device: str = "cpu") -> sweep.RunSpec:
+    def sweep_run(self, device: str = "cpu") -> SweepRun:
         """This run as a sweep job at ``<runs dir>/<name>`` (runs without ``init_from`` only)."""
         if self.init_from is not None:
-            raise ValueError(f"run {self.name!r} starts from another run's network; "
-                             "`memtasks train` cannot express it: train it with reproduce")
-        options = {"hidden": self.hidden, "heads": self.heads, "epochs": self.epochs,
-                   "steps_per_epoch": self.steps_per_epoch, "eval_steps": self.eval_steps,
-                   "batch_size": self.batch_size, "threshold": self.threshold,
-                   "max_n": self.max_N, "time_budget": self.time_budget, "device": device}
-        return sweep.RunSpec(self.task, self.curriculum, self.model,
-                             "trained" if self.fixed_tau is None else self.fixed_tau, self.seed,
-                             options, label=self.name, path=self.name)
+            raise ValueError(f"run {self.name!r} starts from another run's network; the sweep "
+                             "trains only runs that start from scratch: train it with reproduce")
+        return SweepRun(dataclasses.replace(self.config, device=device), self.name, self.name)
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -121,7 +99,7 @@ SCALES: Mapping[str, Scale] = {
 }
 
 
-def make_plan(scale: Scale) -> list[RunSpec]:
+def make_plan(scale: Scale) -> list[PlannedRun]:
     """Every run the nine claims need at ``scale``, in an order where sources precede retraining."""
     base = dict(seed=0, epochs=scale.epochs, steps_per_epoch=scale.steps_per_epoch,
                 eval_steps=scale.eval_steps, batch_size=scale.batch_size,
@@ -129,28 +107,28 @@ def make_plan(scale: Scale) -> list[RunSpec]:
     seeds = range(scale.seeds)
     few = range(min(scale.seeds, 2))  # the control grids use fewer seeds
 
-    def spec(task="parity", curriculum="multi", model="leaky", heads=(2,), **kw) -> RunSpec:
+    def run(claims: tuple[int, ...], task="parity", curriculum="multi", model="leaky", heads=(2,),
+            **kw) -> PlannedRun:
         hidden = scale.hidden if model == "leaky" else scale.gated_hidden
-        max_N = scale.max_N if curriculum != "none" else None
-        return RunSpec(task=task, curriculum=curriculum, model=model, hidden=hidden,
-                       heads=heads, max_N=max_N, **{**base, **kw})
+        max_n = scale.max_N if curriculum != "none" else None
+        return PlannedRun(RunConfig(task=task, curriculum=curriculum, model=model, hidden=hidden,
+                                    heads=heads, max_n=max_n, **{**base, **kw}), claims)
 
-    plan = [spec(task, curriculum, seed=s, claims=(1, 4, 5, 6, 7) if task == "parity" else (1,))
+    plan = [run((1, 4, 5, 6, 7) if task == "parity" else (1,), task, curriculum, seed=s)
             for task in scale.tasks for curriculum in ("single", "multi") for s in seeds]
-    plan += [spec(curriculum="none", heads=(n,), seed=s, claims=(2,))
-             for n in scale.fixed_N for s in few]
-    plan += [spec(curriculum=c, fixed_tau=t, seed=s, claims=(3,))
+    plan += [run((2,), curriculum="none", heads=(n,), seed=s) for n in scale.fixed_N for s in few]
+    plan += [run((3,), curriculum=c, fixed_tau=t, seed=s)
              for c, taus in (("multi", scale.fixed_taus), ("single", scale.fixed_taus[:1]))
              for t in taus for s in few]
-    plan += [spec(curriculum=c, model=m, seed=s, claims=(8,))
+    plan += [run((8,), curriculum=c, model=m, seed=s)
              for m in scale.gated for c in ("single", "multi") for s in few]
-    plan += [spec(curriculum="none", model=m, heads=(n,), seed=0, claims=(8,))
+    plan += [run((8,), curriculum="none", model=m, heads=(n,), seed=0)
              for m in scale.gated for n in scale.fixed_N]
-    sources = [s for s in plan if s.seed == 0 and s.task == "parity" and s.model == "leaky"
-               and s.fixed_tau is None and s.curriculum in ("single", "multi")]
-    plan += [dataclasses.replace(
-        src, curriculum="none", heads=(n,), epochs=scale.retrain_epochs, max_N=None,
-        time_budget=None, init_from=(src.name, scale.retrain_at), claims=(9,))
+    sources = [p for p in plan if p.seed == 0 and p.task == "parity" and p.model == "leaky"
+               and p.fixed_tau is None and p.curriculum in ("single", "multi")]
+    plan += [PlannedRun(dataclasses.replace(
+        src.config, curriculum="none", heads=(n,), epochs=scale.retrain_epochs, max_n=None,
+        time_budget=None, init_from=(src.name, scale.retrain_at)), (9,))
         for src in sources for n in scale.retrain_N]
     return plan
 
