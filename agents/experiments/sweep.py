@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import torch
 from tqdm.auto import tqdm
 
 from agents.experiments.config import RunConfig, run_status, train_run
+from agents.experiments.interrupts import SweepInterrupted, controller_output
 from agents.training.runstate import save_json
 from memtasks.checks import reject
 
@@ -141,7 +143,9 @@ class ExecutorConfig:
 
     ``jobs``: runs at a time (local: how many subprocesses; slurm: the array parallelism, None
     for no limit). ``time`` is minutes per job; ``cpus``, ``gpus`` and ``mem_gb`` per job;
-    ``partition`` the SLURM partition.
+    ``partition`` the SLURM partition. Local jobs do not wait for a GPU each: all ``jobs`` of
+    them run at once on the GPUs this process sees (``--jobs J --set device=cuda`` puts J runs
+    on one GPU).
     """
 
     kind: str = "local"
@@ -160,6 +164,11 @@ class ExecutorConfig:
                                   "gpus_per_node": self.gpus}
         if self.cpus is not None:
             params["cpus_per_task"] = self.cpus
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        if self.kind == "local" and self.gpus and visible is not None:
+            # submitit numbers a local job's GPUs from 0 and sets CUDA_VISIBLE_DEVICES to them;
+            # the jobs keep the GPUs chosen for this process instead
+            params["local_setup"] = [f"export CUDA_VISIBLE_DEVICES={shlex.quote(visible)}"]
         if self.kind == "slurm":
             if self.mem_gb is not None:
                 params["mem_gb"] = self.mem_gb
@@ -274,7 +283,7 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
         del pending[:len(batch)]
         if not batch:
             return
-        with ex.batch():
+        with controller_output(config.kind, sweep_dir / LOGS), ex.batch():
             submitted = [(s, ex.submit(job_of, s.config.to_dict(), str(s.run_dir(sweep_dir))))
                          for s in batch]
         running.extend(submitted)
@@ -307,9 +316,10 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     except KeyboardInterrupt:
         for _, job in running:
             job.cancel(check=False)
-        log(f"interrupted: {len(running)} running jobs cancelled; submit the sweep again to "
-            f"resume them")
-        raise
+        raise SweepInterrupted(f"sweep interrupted: {len(running)} running jobs cancelled, "
+                               f"{len(result.finished)} runs finished, "
+                               f"{len(running) + len(pending)} to do; finished epochs are kept "
+                               f"in {sweep_dir}; run the same command again to resume") from None
     finally:
         bar.close()
     return result

@@ -9,7 +9,6 @@ Read :func:`train` top to bottom; the helpers above it each do one step of that 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import json
 import os
@@ -22,15 +21,19 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from agents.models.device import check_device
 from agents.models.protocol import check_model, unwrap
-from agents.training import runstate
+from agents.training import runlock, runstate
 from agents.training.checkpoint import KINDS, save
+from agents.training.graphs import EagerSteps, GraphedSteps, check_graphs, make_steps
+from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
-from memtasks.checks import check_heads, check_int, check_positive, check_threshold
+from agents.training.paths import make_out_dir
+from agents.training.steps import count_correct, sequence_loss  # noqa: F401  (public here too)
+from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
+                             check_threshold)
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -53,6 +56,7 @@ class EpochRecord:
     samples_per_second: float
     tau_mean: float | None = None
     tau_std: float | None = None
+    steps: int | None = None  # steps trained; < steps_per_epoch if the time budget cut it short
 
 
 @dataclass
@@ -105,16 +109,30 @@ class History:
                 "notes": self.notes}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> History:
-        records = [EpochRecord(**dict(r, heads=tuple(r["heads"]),
-                                      accuracy={int(n): a for n, a in r["accuracy"].items()}))
-                   for r in data["records"]]
-        return cls(records, data["threshold"], data["stop_reason"], list(data.get("notes", [])))
+    def from_dict(cls, data: Mapping[str, Any], where: str = "history") -> History:
+        """The history ``to_dict`` gave; ValueError naming ``where`` if ``data`` is not one."""
+        try:
+            records = [EpochRecord(**dict(r, heads=tuple(r["heads"]),
+                                          accuracy={int(n): a for n, a in r["accuracy"].items()}))
+                       for r in data["records"]]
+            return cls(records, data["threshold"], data["stop_reason"],
+                       list(data.get("notes", [])))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            reason = f"no {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+            raise ValueError(f"{where} is not a training history ({reason})") from None
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> History:
-        """The history in a ``history.json`` written by :func:`train`."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """The history in a ``history.json`` written by :func:`train`; ValueError naming the file
+        if it is truncated, not JSON or not a history."""
+        try:
+            data = json.loads(Path(path).read_text())
+        except UnicodeDecodeError:
+            raise ValueError(f"{path} is not a training history (not text)") from None
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not a training history (truncated or not JSON: "
+                             f"{error.msg} at line {error.lineno})") from None
+        return cls.from_dict(data, str(path))
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -128,6 +146,26 @@ class NonFiniteLossError(FloatingPointError):
                          f"step {step}{kept} (lower the learning rate or clip gradients harder)")
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training; the message says what the run directory keeps."""
+
+    def __init__(self, checkpoint_dir: Path | None):
+        self.checkpoint_dir = checkpoint_dir
+        self.kept = checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
+        if checkpoint_dir is None:
+            kept = "nothing is kept (no checkpoint_dir)"
+        elif not self.kept:
+            kept = f"no epoch had ended, so '{checkpoint_dir}' holds no checkpoint yet"
+        else:
+            try:
+                done = len(History.read(checkpoint_dir / runstate.HISTORY))
+                epochs = "epoch 1" if done == 1 else f"epochs 1-{done}"
+            except (OSError, ValueError):
+                epochs = "its last checkpoint"
+            kept = f"'{checkpoint_dir}' keeps {epochs}; resume continues from there"
+        super().__init__(f"training interrupted: {kept}")
+
+
 def paper_optimizer(params: Iterable[nn.Parameter], lr: float = LR) -> torch.optim.Optimizer:
     """The paper's optimizer: SGD with Nesterov momentum 0.1."""
     return torch.optim.SGD(params, lr=lr, momentum=MOMENTUM, nesterov=True)
@@ -136,46 +174,6 @@ def paper_optimizer(params: Iterable[nn.Parameter], lr: float = LR) -> torch.opt
 def solved_N(accuracy: Mapping[int, float], threshold: float = THRESHOLD) -> int:
     """The largest N whose accuracy exceeds ``threshold``, 0 if none does."""
     return max((n for n, a in accuracy.items() if a > threshold), default=0)
-
-
-def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy summed over heads, each averaged over its labelled (step, batch) entries.
-
-    ``logits`` (L, B, H, 2), ``targets`` (L, B, H) with −1 where a head has no label.
-    """
-    per_entry = F.cross_entropy(logits.reshape(-1, 2), targets.reshape(-1), ignore_index=-1,
-                                reduction="none").view(targets.shape)
-    labelled = (targets >= 0).sum(dim=(0, 1)).clamp_min(1)
-    return (per_entry.sum(dim=(0, 1)) / labelled).sum()
-
-
-def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per head: how many labelled entries were predicted right, and how many were labelled."""
-    labelled = targets >= 0
-    correct = (logits.argmax(-1) == targets) & labelled
-    return correct.sum(dim=(0, 1)), labelled.sum(dim=(0, 1))
-
-
-@functools.cache
-def _takes_repeat(forward: Callable[..., Any]) -> bool:
-    """Whether a ``forward`` method has a ``repeat`` keyword (continuous time: τ scaled by k)."""
-    return "repeat" in inspect.signature(forward).parameters
-
-
-def _forward(model: nn.Module, batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits at the labelled steps of a memtasks Batch, and its targets, on ``device``.
-
-    A batch whose bits are repeated k > 1 times passes ``repeat=k`` to a model whose forward
-    takes it (LeakyRNN scales τ by k); other models just see the longer stream.
-    """
-    inputs, targets = batch.to_torch(device)
-    steps = torch.from_numpy(np.asarray(batch.steps)).to(device)
-    repeat = getattr(batch, "repeat", 1)
-    if repeat != 1 and _takes_repeat(type(unwrap(model)).forward):
-        states = model(inputs, repeat=repeat)
-    else:
-        states = model(inputs)
-    return model.readout(states[steps]), targets
 
 
 def _batches(env: Any, batch_size: int, rng: np.random.Generator,
@@ -214,20 +212,25 @@ def _check_dir(path: Any, name: str) -> Path | None:
         return None
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name}={path!r} is not accepted: expected None or a directory path")
+    if not os.fspath(path).strip():
+        raise ValueError(f"{name}={os.fspath(path)!r} is not accepted: expected a directory path "
+                         f"(use '.' for the current directory)")
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a directory")
+    try:
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a "
+                             f"directory")
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise ValueError(f"{name}={str(path)!r} is not accepted: {error.strerror}") from None
     return path
 
 
-def _make_dir(path: Path, name: str) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".memtasks-write-test"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise ValueError(f"{name}={str(path)!r} is not writable: {exc.strerror or exc}") from None
+
+def _check_not_a_run(checkpoint_dir: Path, resume: bool) -> None:
+    """Refuse to start a fresh run over one that is there already."""
+    if (checkpoint_dir / runstate.CHECKPOINT).exists() and not resume:
+        raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} already holds a run; pass "
+                         f"resume=True to continue it or choose another directory")
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,7 @@ class _Settings:
     grad_clip: float | None
     threshold: float
     repeats: tuple[int, ...] | None
+    graphs: bool | None
 
     @classmethod
     def check(cls, model: Any, env: Any, *, optimizer: Any, **args: Any) -> _Settings:
@@ -258,7 +262,7 @@ class _Settings:
         _check_env(env)
         for name in ("epochs", "steps_per_epoch", "eval_steps", "batch_size"):
             args[name] = check_int(args[name], name, 1)
-        args["seed"] = check_int(args["seed"], "seed", 0)
+        args["seed"] = check_seed(args["seed"])
         for name in ("logdir", "checkpoint_dir"):
             args[name] = _check_dir(args[name], name)
         for name in ("resume", "progress"):
@@ -274,27 +278,24 @@ class _Settings:
         if args["target_N"] is not None:
             args["target_N"] = check_int(args["target_N"], "target_N", 1)
         args["time_budget"] = check_positive(args["time_budget"], "time_budget", optional=True)
-        args["lr"] = check_positive(args["lr"], "lr")
+        args["lr"] = check_positive(args["lr"], "lr", maximum=FLOAT32_MAX)
         args["grad_clip"] = check_positive(args["grad_clip"], "grad_clip", optional=True)
         threshold = args["threshold"]
         args["threshold"] = check_threshold(getattr(env, "threshold", THRESHOLD)
                                             if threshold is None else threshold)
         args["repeats"] = _check_repeats(args["repeats"], env)
-        checkpoint_dir = args["checkpoint_dir"]
-        if (checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
-                and not args["resume"]):
-            raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} already holds a run; pass "
-                             f"resume=True to continue it or choose another directory")
+        args["graphs"] = check_graphs(args["graphs"], model, args["device"])
+        if args["checkpoint_dir"] is not None:
+            _check_not_a_run(args["checkpoint_dir"], args["resume"])
         return cls(**args)
 
     def make_dirs(self) -> None:
         """Create the log and checkpoint directories, or say clearly why they cannot be."""
         for path, name in ((self.logdir, "logdir"), (self.checkpoint_dir, "checkpoint_dir")):
             if path is not None:
-                _make_dir(path, name)
+                make_out_dir(path, name)
         if self.checkpoint_dir is not None:
-            (self.checkpoint_dir / runstate.MODELS).mkdir(exist_ok=True)
-            runstate.remove_stale_temps(self.checkpoint_dir)
+            make_out_dir(self.checkpoint_dir / runstate.MODELS, "checkpoint_dir")
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-friendly values, for the config text and the checkpoint."""
@@ -326,43 +327,47 @@ def _param_names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str
     return [names[p] for group in optimizer.param_groups for p in group["params"]]
 
 
-def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
-                 rng: np.random.Generator, epoch: int, run: _Settings, monitor: Monitor,
-                 checkpoint: Path | None) -> float:
-    """Train one epoch; return the mean loss. Losses stay on the device between checks.
+def _check_finite(losses: torch.Tensor, start: int, stop: int, epoch: int,
+                  checkpoint: Path | None) -> None:
+    """Raise NonFiniteLossError if a loss of steps ``start``…``stop - 1`` (rows of ``losses``,
+    one column per repeat) is NaN or infinite."""
+    window = losses[start:stop]
+    bad = (~torch.isfinite(window)).nonzero()
+    if len(bad):
+        row, col = bad[0].tolist()
+        raise NonFiniteLossError(epoch, start + row + 1, float(window[row, col]), checkpoint)
+
+
+def _train_epoch(env: Any, stepper: EagerSteps | GraphedSteps, rng: np.random.Generator,
+                 epoch: int, run: _Settings, monitor: Monitor, checkpoint: Path | None,
+                 deadline: float | None = None) -> tuple[float, int]:
+    """Train one epoch; return the mean loss and the steps taken. Losses stay on the device
+    between checks. Past ``deadline`` (a ``time.perf_counter`` time) the epoch ends early.
 
     With ``run.repeats`` each step takes one optimizer step per k, in order, as the paper's
     authors train continuous time; the loss is the mean over all those updates.
     """
-    steps, batch_size, grad_clip, device = (run.steps_per_epoch, run.batch_size, run.grad_clip,
-                                            run.device)
-    losses = torch.empty(steps, len(run.repeats or (1,)), device=device)
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    checked = 0
+    steps, batch_size = run.steps_per_epoch, run.batch_size
+    losses = torch.empty(steps, len(run.repeats or (1,)), device=run.device)
+    checked = done = 0
     for step in range(steps):
+        if step and deadline is not None and time.perf_counter() > deadline:
+            break
         for i, batch in enumerate(_batches(env, batch_size, rng, run.repeats)):
-            loss = sequence_loss(*_forward(model, batch, device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(params, grad_clip)
-            optimizer.step()
-            losses[step, i] = loss.detach()
+            losses[step, i] = stepper.train(batch)
+        done = step + 1
         monitor.step()
-        if step + 1 - checked == NAN_CHECK_EVERY or step + 1 == steps:
-            window = losses[checked:step + 1]
-            bad = (~torch.isfinite(window)).nonzero()
-            if len(bad):
-                row, col = bad[0].tolist()
-                raise NonFiniteLossError(epoch, checked + row + 1, float(window[row, col]),
-                                         checkpoint)
-            checked = step + 1
-    return float(losses.mean())
+        if done - checked == NAN_CHECK_EVERY:
+            _check_finite(losses, checked, done, epoch, checkpoint)
+            checked = done
+    _check_finite(losses, checked, done, epoch, checkpoint)
+    return float(losses[:done].mean()), done
 
 
 @torch.no_grad()
-def _evaluate(model: nn.Module, env: Any, rng: np.random.Generator, steps: int, batch_size: int,
-              device: torch.device, repeats: tuple[int, ...] | None = None) -> dict[int, float]:
+def _evaluate(stepper: EagerSteps | GraphedSteps, env: Any, rng: np.random.Generator, steps: int,
+              batch_size: int, device: torch.device, repeats: tuple[int, ...] | None = None
+              ) -> dict[int, float]:
     """Accuracy per head over ``steps`` fresh batches (per k with ``repeats``), pooled: labels
     right over labels scored, across every k (the authors' measure; with "final" labels each k
     weighs the same). Counts stay on the device until the end."""
@@ -371,7 +376,7 @@ def _evaluate(model: nn.Module, env: Any, rng: np.random.Generator, steps: int, 
     labelled = torch.zeros_like(correct)
     for _ in range(steps):
         for batch in _batches(env, batch_size, rng, repeats):
-            right, total = count_correct(*_forward(model, batch, device))
+            right, total = stepper.evaluate(batch)
             correct += right
             labelled += total
     accuracy = (correct.double() / labelled.clamp_min(1).double()).tolist()
@@ -405,12 +410,16 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
     state (momentum buffers) from the checkpoint: a run that diverged resumes at a lower ``lr``.
     """
     state = runstate.load_state(path)
-    if hasattr(env, "load_state_dict") and state["curriculum"] is not None:
-        env.load_state_dict(state["curriculum"])
-    heads = tuple(state["heads"])
-    if _heads(env) != heads:
-        env.unwrapped.set_heads(heads)
-    model.set_heads(heads)
+    history = History.from_dict(state["history"], f"{path}: its history")
+    try:
+        if hasattr(env, "load_state_dict") and state["curriculum"] is not None:
+            env.load_state_dict(state["curriculum"])
+        heads = tuple(state["heads"])
+        if _heads(env) != heads:
+            env.unwrapped.set_heads(heads)
+        model.set_heads(heads)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path} holds a curriculum state this env refuses: {error}") from None
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as exc:
@@ -421,8 +430,12 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
     if _param_names(model, optimizer) != state["param_names"]:
         raise ValueError(f"{path} holds optimizer state for other parameters than the model's")
     settings = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
-    optimizer.load_state_dict(state["optimizer"])
-    history = History.from_dict(state["history"])
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f"{path} holds an optimizer state this optimizer refuses "
+                         f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+                         ) from None
     for group, setting in zip(optimizer.param_groups, settings):  # this call's lr, the run's momentum
         if "lr" in setting and group.get("lr") != setting["lr"]:
             history.notes.append(f"epoch {len(history) + 1}: lr {group['lr']:g} -> {setting['lr']:g}")
@@ -440,7 +453,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
           target_N: int | None = None, time_budget: float | None = None, progress: bool = True,
           *, lr: float = LR, grad_clip: float | None = GRAD_CLIP,
           threshold: float | None = None, description: Mapping[str, Any] | None = None,
-          repeats: int | Sequence[int] | None = None) -> History:
+          repeats: int | Sequence[int] | None = None, graphs: bool | None = None) -> History:
     """Train ``model`` on ``env`` (a memtasks env, or a curriculum wrapping one); return the History.
 
     Args:
@@ -460,7 +473,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
             0.1, learning rate ``lr``. It is called again when the heads change.
         target_N: stop once a head with N ≥ ``target_N`` has accuracy above ``threshold``.
         time_budget: seconds for this call; no epoch starts that would, judged by the last
-            epoch's duration, end past it.
+            epoch's duration, end past it, and an epoch still training when it is spent ends
+            early (then is evaluated and saved): the run ends within one evaluation of it.
         progress: show a tqdm progress bar.
         lr: learning rate of the default optimizer.
         grad_clip: maximal gradient norm (None: no clipping).
@@ -472,21 +486,41 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
             (each bit shown k times) and takes one optimizer step on each, in order; a model whose
             forward takes ``repeat`` gets ``repeat=k``. Accuracy per head is pooled over all k's
             evaluation batches. None: the env's own batches (its ``repeat``), one per step.
+        graphs: replay each training and evaluation step as a CUDA graph (``agents.training.
+            graphs``): None = where it is correct (a CUDA device, a model that declares
+            ``capturable``, SGD or a capturable optimizer); True insists (ValueError where it
+            cannot); False runs eagerly. The same batches and results either way.
 
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
+        RunInUse: another process trains in ``checkpoint_dir`` or ``logdir`` (a ValueError).
+        TrainingInterrupted: Ctrl-C (a KeyboardInterrupt); its message says what was kept.
     """
     run = _Settings.check(model, env, epochs=epochs, steps_per_epoch=steps_per_epoch,
                           eval_steps=eval_steps, batch_size=batch_size, seed=seed, logdir=logdir,
                           checkpoint_dir=checkpoint_dir, resume=resume, device=device,
                           optimizer=optimizer, target_N=target_N, time_budget=time_budget,
                           progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold,
-                          repeats=repeats)
+                          repeats=repeats, graphs=graphs)
+    check_training_memory(unwrap(model), env, run.batch_size, run.device)
+    run.make_dirs()
+    with runlock.hold(run.checkpoint_dir, run.logdir):
+        try:
+            return _train_run(model, env, run, optimizer, description)
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(run.checkpoint_dir) from None
+
+
+def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerFactory | None,
+               description: Mapping[str, Any] | None) -> History:
+    """The body of :func:`train`, once its arguments are checked and its directories locked."""
     compiled, model = model, unwrap(model)  # the forward runs compiled; all else on the module
     factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
     checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
-    run.make_dirs()
+    if checkpoint_dir is not None:
+        _check_not_a_run(checkpoint_dir, run.resume)  # again: another run may have ended meanwhile
+        runstate.remove_stale_temps(checkpoint_dir)
 
     curriculum = hasattr(env, "update")
     rng = np.random.default_rng(run.seed)
@@ -506,24 +540,29 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
               **_describe(model, env), "run": None if description is None else dict(description)}
 
     started = time.perf_counter()
+    deadline = None if run.time_budget is None else started + run.time_budget
+    stepper = None
     with Monitor(run.logdir, config, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
-                 start_epoch=len(history), progress=run.progress) as monitor:
+                 start_epoch=len(history), progress=run.progress, deadline=deadline) as monitor:
         for epoch in range(len(history) + 1, run.epochs + 1):
             tic = time.perf_counter()
+            if stepper is None or stepper.optimizer is not opt:  # new heads: new graphs
+                stepper = make_steps(compiled, opt, run.grad_clip, device, run.graphs)
             model.train()
-            loss = _train_epoch(compiled, env, opt, rng, epoch, run, monitor, checkpoint)
+            loss, steps = _train_epoch(env, stepper, rng, epoch, run, monitor, checkpoint,
+                                       deadline)
             train_seconds = time.perf_counter() - tic
             model.eval()
-            accuracy = _evaluate(compiled, env, rng, run.eval_steps, run.batch_size, device,
+            accuracy = _evaluate(stepper, env, rng, run.eval_steps, run.batch_size, device,
                                  run.repeats)
             taus = timescales(model)
             record = EpochRecord(
                 epoch=epoch, heads=_heads(env), loss=loss, accuracy=accuracy,
                 seconds=time.perf_counter() - tic,
-                samples_per_second=(run.steps_per_epoch * run.batch_size
-                                    * len(run.repeats or (1,)) / train_seconds),
+                samples_per_second=(steps * run.batch_size * len(run.repeats or (1,))
+                                    / train_seconds),
                 tau_mean=None if taus is None else taus.mean().item(),
-                tau_std=None if taus is None else taus.std(unbiased=False).item())
+                tau_std=None if taus is None else taus.std(unbiased=False).item(), steps=steps)
             history.records.append(record)
             monitor.epoch(record, taus)
             if checkpoint_dir is not None:

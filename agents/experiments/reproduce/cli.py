@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 from agents.experiments.reproduce.pipeline import describe, reproduce
 from agents.experiments.reproduce.plan import SCALES, get_scale, make_plan
 from agents.experiments.reproduce.run import set_threads
 from agents.experiments.sweep_cli import add_executor_arguments, executor_config, print_result
+from agents.training.paths import make_out_dir, path_argument
 
 
 def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
                         help="smoke: every stage on tiny sizes in seconds; cpu: 64-unit networks, at "
                              "most ~76 min on one core; paper: the paper's sizes, trained as sweep "
                              "jobs (see executor) on cuda")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+    parser.add_argument("--out", type=path_argument, required=True, metavar="DIR",
                         help="runs go to DIR/runs, the report to DIR/reproduction/REPORT.md")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan and the estimated time, train nothing")
@@ -44,6 +44,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
     print(describe(make_plan(scale), scale), flush=True)
     if args.dry_run:
         return 0
+    make_out_dir(args.out, "--out")
     set_threads(args.threads)
     argv = ["reproduce", "--scale", args.scale, "--out", str(args.out)]
     report, result = reproduce(scale, args.out, argv, progress=not args.no_progress,
