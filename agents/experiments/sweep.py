@@ -263,7 +263,7 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     write_sweep_file(runs, sweep_dir, config)
 
     result = SweepResult()
-    todo = []
+    todo: list[SweepRun] = []
     for run in runs:
         status = run_status(run.config, run.run_dir(sweep_dir))
         (result.skipped if status == "done" else todo).append(run)
