@@ -8,8 +8,9 @@ the intact network ((acc − 0.5) / (baseline − 0.5)).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from agents.training.runstate import save_json
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)
 EPS_TAU = 0.1
+T = TypeVar("T")
 
 
 def _cached(path: Path, compute: Callable[[], dict | list]) -> dict | list:
@@ -41,11 +43,19 @@ def _mean(values: np.ndarray) -> float | None:
     return float(finite.mean()) if finite.size else None
 
 
+def evenly(items: Sequence[T], count: int | None) -> list[T]:
+    """At most ``count`` of ``items``, evenly spaced, first and last kept (None: all)."""
+    if count is None or len(items) <= count:
+        return list(items)
+    return [items[i] for i in np.unique(np.linspace(0, len(items) - 1, count).round().astype(int))]
+
+
 def timescales(run_dir: Path, scale: Scale, cache: Path) -> list[dict]:
-    """Per stage (last network of each largest N): N, mean trained τ and mean τ_net."""
+    """Per stage (last network of each largest N; at most ``scale.measured_stages`` of them,
+    evenly spaced): N, mean trained τ and mean τ_net."""
     def compute() -> list[dict]:
         rows = []
-        for stage in load_stages(run_dir):
+        for stage in evenly(load_stages(run_dir), scale.measured_stages):
             act = analysis.record(stage.model, steps=scale.record_steps,
                                   trials=scale.record_trials, burn_in=200, seed=0)
             fit = analysis.fit_timescales(analysis.autocorrelation(act, min(200, scale.record_steps // 2)))
