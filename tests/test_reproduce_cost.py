@@ -27,17 +27,24 @@ def test_run_seconds_stops_at_the_time_budget_and_follows_the_curriculum():
 
 
 def test_pack_known_answers():
+    def pack(*runs, jobs):
+        return cost.pack([(name, seconds, busy, after, budget)
+                          for name, seconds, busy, after, budget in runs], jobs)
+    a, b = ("a", 100, 0.5, None, None), ("b", 100, 0.5, None, None)
     # two GPU runs that each keep the GPU busy half the time: together 1.0 > 0.8, so both run
-    # at 0.8 of their speed: 100 s alone -> 125 s together
-    assert cost.pack([("a", 100, 0.5, None), ("b", 100, 0.5, None)], jobs=2) == pytest.approx(125)
-    # one at a time: one after the other
-    assert cost.pack([("a", 100, 0.5, None), ("b", 100, 0.5, None)], jobs=1) == pytest.approx(200)
+    # at 0.8 of their speed: 100 s alone -> 125 s together; one at a time: one after the other
+    assert pack(a, b, jobs=2) == pytest.approx(125)
+    assert pack(a, b, jobs=1) == pytest.approx(200)
+    # a time budget (wall seconds) ends b at 110 s; a has done 88 s of work by then, and does
+    # the 12 s left alone at full speed
+    assert pack(a, ("b", 100, 0.5, None, 110), jobs=2) == pytest.approx(122)
     # CPU runs (busy 0) do not slow each other; a GPU run alone under 0.8 busy runs at full speed
-    assert cost.pack([("a", 50, 0, None), ("b", 80, 0, None), ("g", 60, 0.3, None)], jobs=3) == 80
-    # a run that starts from another waits for it
-    assert cost.pack([("a", 50, 0, None), ("b", 10, 0, "a"), ("c", 30, 0, None)], jobs=3) == 60
-    # waiting on a run that is not there ends the estimate
-    assert cost.pack([("a", 5, 0, "missing")], jobs=2) == 0
+    assert pack(("a", 50, 0, None, None), ("b", 80, 0, None, None), ("g", 60, 0.3, None, None),
+                jobs=3) == 80
+    # a run that starts from another waits for it; waiting on a missing run ends the estimate
+    assert pack(("a", 50, 0, None, None), ("b", 10, 0, "a", None), ("c", 30, 0, None, None),
+                jobs=3) == 60
+    assert pack(("a", 5, 0, "missing", None), jobs=2) == 0
 
 
 def test_detect_gpu_names_the_figures(monkeypatch):

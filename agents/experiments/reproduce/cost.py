@@ -98,13 +98,15 @@ def run_seconds(spec: PlannedRun, cost: DeviceCost) -> float:
     return total if spec.time_budget is None else min(spec.time_budget, total)
 
 
-def pack(runs: Sequence[tuple[str, float, float, str | None]], jobs: int) -> float:
+def pack(runs: Sequence[tuple[str, float, float, str | None, float | None]], jobs: int) -> float:
     """Wall seconds of ``runs`` = (name, seconds alone, GPU busy fraction, name of the run it
-    waits for or None), started in order, ``jobs`` at a time: runs on one GPU slow down
-    together once their busy fractions add up past PACKING; CPU runs (fraction 0) do not."""
-    left = {name: seconds for name, seconds, _, _ in runs}
-    busy = {name: b for name, _, b, _ in runs}
-    after = {name: a for name, _, _, a in runs}
+    waits for or None, time budget or None), started in order, ``jobs`` at a time: runs on one
+    GPU slow down together once their busy fractions add up past PACKING (CPU runs, fraction 0,
+    do not); a run ends when its work is done or its budget (wall seconds) is spent."""
+    left = {name: seconds for name, seconds, *_ in runs}
+    busy = {name: b for name, _, b, *_ in runs}
+    after = {name: a for name, _, _, a, _ in runs}
+    budget = {name: float("inf") if b is None else b for name, *_, b in runs}
     waiting, running, done, now = [name for name, *_ in runs], set(), set(), 0.0
     while waiting or running:
         for name in [n for n in waiting if after[n] is None or after[n] in done][
@@ -115,10 +117,11 @@ def pack(runs: Sequence[tuple[str, float, float, str | None]], jobs: int) -> flo
             break
         demand = sum(busy[n] for n in running)
         rate = {n: min(1.0, PACKING / demand) if busy[n] else 1.0 for n in running}
-        step, first = min((left[n] / rate[n], n) for n in running)
+        step, first = min((min(left[n] / rate[n], budget[n]), n) for n in running)
         now += step
         for n in running:
             left[n] -= step * rate[n]
+            budget[n] -= step
         done.add(first)
         running.discard(first)
     return now
@@ -128,7 +131,7 @@ def packed_seconds(plan: Sequence[PlannedRun], gpu: DeviceCost, jobs: int) -> fl
     """Estimated wall time of ``plan`` trained ``jobs`` runs at a time in plan order, GPU runs
     sharing one GPU (see :func:`pack`; a run that starts from another waits for it to end)."""
     runs = [(s.name, run_seconds(s, cost_of(s, gpu)), busy_fraction(s, gpu),
-             s.init_from[0] if s.init_from else None) for s in plan]
+             s.init_from[0] if s.init_from else None, s.time_budget) for s in plan]
     return pack(runs, jobs) + (STARTUP if any(s.device == "cuda" for s in plan) else 0.0)
 
 

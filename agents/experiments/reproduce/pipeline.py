@@ -107,7 +107,9 @@ def train_all(plan: list[PlannedRun], scale: Scale, runs_dir: Path, progress: bo
         return None, {o.spec.name: o.reason for o in run_plan(plan, runs_dir, progress)
                       if o.status == "blocked"}
     jobs = [s.sweep_run() for s in longest_first(plan, gpu_cost(plan)[0])]
-    result = run_sweep(jobs, runs_dir, executor or ExecutorConfig(jobs=scale.jobs), poll=poll,
+    cuda = any(s.device == "cuda" for s in plan)
+    executor = executor or ExecutorConfig(jobs=scale.jobs, cpus=1, gpus=int(cuda))
+    result = run_sweep(jobs, runs_dir, executor, poll=poll,
                        wait=wait, progress=progress, ready=lambda r: source_ready(r, runs_dir))
     return result, {r.path: _blocked_reason(r, wait) for r in result.blocked}
 
