@@ -279,11 +279,15 @@ def checks_ablation(numbers: Mapping[str, Any]) -> Checks:
             compare(at(single, "smallest"), at(multi, "smallest"))}
 
 
+WHAT = {"largest": "longest-τ neurons silenced", "smallest": "shortest-τ neurons silenced",
+        "random": "random neurons silenced", "weights": "weights perturbed", "tau": "τ perturbed"}
+
+
 def rows_robustness(paper: Mapping[tuple[str, str], str]) -> Callable[[Mapping], list[Row]]:
     def rows(numbers: Mapping[str, Any]) -> list[Row]:
         parts = {c: _parts(numbers, c) for c in ("single", "multi")}
         kinds = sorted({k for c in parts.values() for d in c for k in d})
-        return [(f"{c}-head: relative accuracy, {kind}", paper.get((c, kind), "—"),
+        return [(f"{c}-head: relative accuracy, {WHAT.get(kind, kind)}", paper.get((c, kind), "—"),
                  at(parts[c], kind)) for kind in kinds for c in ("single", "multi")]
     return rows
 

@@ -111,7 +111,7 @@ def _minutes(seconds: float) -> str:
 
 
 def header(doc: Mapping) -> list[str]:
-    """Command, machine, times and sizes of the run behind ``doc``."""
+    """Command, machine, times and sizes of the run behind ``doc``, and its note if any."""
     wall = doc.get("wall_seconds") or []
     calls = f" over {len(wall)} invocations" if len(wall) > 1 else ""
     times = (f"wall time {_minutes(sum(wall))}{calls}" if wall else "wall time not recorded")
@@ -119,8 +119,9 @@ def header(doc: Mapping) -> list[str]:
         times += f"; training, summed over the runs: {_minutes(doc['training_seconds'])}"
     machine = ", ".join(x for x in (doc.get("device"), doc.get("torch") and
                                     f"torch {doc['torch']}") if x)
-    return [f"Command: `{doc['command']}`  ", f"Machine: {machine or 'not recorded'}; {times}  ",
-            f"Sizes: {doc.get('sizes', 'not recorded')}; runs: {doc.get('runs', '?')}"]
+    lines = [f"Command: `{doc['command']}`  ", f"Machine: {machine or 'not recorded'}; {times}  ",
+             f"Sizes: {doc.get('sizes', 'not recorded')}; runs: {doc.get('runs', '?')}"]
+    return lines + (["", f"Note: {doc['note']}"] if doc.get("note") else [])
 
 
 def render(doc: Mapping, out: Path, other: Mapping | None = None,
