@@ -79,8 +79,8 @@ def test_gpu_dry_run_without_a_gpu_estimates_for_an_h100(tmp_path, capsys, monke
     assert main(["reproduce", "--scale", "gpu", "--out", str(tmp_path), "--dry-run"]) == 0
     text = capsys.readouterr().out
     assert "no GPU on this machine: times estimated for an NVIDIA H100" in text
-    assert "14 runs at a time sharing one GPU" in text
-    minutes = float(text.split("estimated wall time, 14 runs at a time sharing one GPU: ")[1]
+    assert "15 runs at a time sharing one GPU" in text
+    minutes = float(text.split("estimated wall time, 15 runs at a time sharing one GPU: ")[1]
                     .split(" min")[0])
     assert minutes < 10  # designed to fit ten minutes on one H100
     for spec in make_plan(SCALES["gpu"]):

@@ -72,6 +72,7 @@ class Scale:
     caps: Mapping[str, int] = field(default_factory=dict)  # epochs by arm (see arm()), else epochs
     control_seeds: int = 2          # seeds of the control grids (claims 2, 3, 8)
     gated_device: str | None = None  # where GRUs/LSTMs train (None: device)
+    gated_fixed_N: tuple[int, ...] | None = None  # claim 8's no-curriculum N (None: fixed_N)
     jobs: int | None = None         # runs trained at once through the sweep's local executor
     measured_stages: int | None = None  # τ_net of at most this many stages per run (None: all)
 
@@ -104,8 +105,9 @@ SCALES: Mapping[str, Scale] = {
                  gated=("gru", "lstm"), retrain_at=12, retrain_N=(14, 20), retrain_epochs=5,
                  record_steps=1000, record_trials=2, accuracy_steps=500, accuracy_repeats=3,
                  perturb_draws=2, device="cuda", trains_locally=False,
-                 caps={"single": 50, "dms": 15, "fixed_tau": 25, "none": 6, "gated": 25},
-                 control_seeds=1, gated_device="cpu", jobs=14, measured_stages=5),
+                 caps={"single": 45, "dms": 12, "fixed_tau": 18, "none": 5, "gated": 20},
+                 control_seeds=2, gated_device="cpu", gated_fixed_N=(5, 10, 20), jobs=15,
+                 measured_stages=5),
     "paper": Scale("paper", hidden=500, gated_hidden=128, seeds=4, epochs=1000,
                    steps_per_epoch=600, eval_steps=50, batch_size=256, time_budget=None,
                    max_N=100, tasks=("parity", "dms"), fixed_N=(5, 10, 15, 20, 25, 30),
@@ -155,7 +157,7 @@ def make_plan(scale: Scale) -> list[PlannedRun]:
     plan += [run((8,), curriculum=c, model=m, seed=s)
              for m in scale.gated for c in ("single", "multi") for s in few]
     plan += [run((8,), curriculum="none", model=m, heads=(n,), seed=0)
-             for m in scale.gated for n in scale.fixed_N]
+             for m in scale.gated for n in scale.gated_fixed_N or scale.fixed_N]
     sources = [p for p in plan if p.seed < 2 and p.task == "parity" and p.model == "leaky"
                and p.fixed_tau is None and p.curriculum in ("single", "multi")]
     plan += [PlannedRun(dataclasses.replace(
