@@ -129,3 +129,17 @@ def test_claim1_from_evidence_and_back_from_json():
     assert claim.verdict == V.UNDECIDED  # one seed per curriculum
     again = C.Claim.from_dict(_roundtrip(claim.to_dict()))
     assert (again.checks, again.rows, again.verdict) == (claim.checks, claim.rows, claim.verdict)
+
+
+def test_claim2_reads_the_curriculum_at_the_fixed_runs_epochs():
+    plan = make_plan(SCALES["smoke"])
+    fixed = next(s for s in plan if 2 in s.claims and s.heads == (3,))
+    multi = next(s for s in plan if 1 in s.claims and s.curriculum == "multi")
+    ev = C.Evidence(plan, {
+        fixed.name: _history([((3,), {3: 0.6}), ((3,), {3: 0.7})]),  # 2 epochs, not solved
+        multi.name: _history([((2,), {2: 0.99}), ((2, 3), {2: 1.0, 3: 0.99}),
+                              ((2, 3, 4), {2: 1.0, 3: 1.0, 4: 0.99})])})
+    claim = C.claim2(ev)
+    assert claim.numbers["epochs"] == 2 and claim.numbers["multi_head_max_N"] == [3]
+    assert claim.numbers["solved"] == {3: False}
+    assert list(claim.checks.values())[2] == V.YES  # N = 3 solved by epoch 2

@@ -70,7 +70,8 @@ class Scale:
     device: str = "cpu"
     trains_locally: bool = True     # paper scale: trained by the sweep's executor (SLURM/local)
     caps: Mapping[str, int] = field(default_factory=dict)  # epochs by arm (see arm()), else epochs
-    control_seeds: int = 2          # seeds of the control grids (claims 2, 3, 8)
+    control_seeds: int = 2          # seeds of the control grids (claims 3, 8; 2 unless fixed_seeds)
+    fixed_seeds: int | None = None  # seeds of claim 2's fixed-N runs (None: control_seeds)
     gated_device: str | None = None  # where GRUs/LSTMs train (None: device)
     gated_fixed_N: tuple[int, ...] | None = None  # claim 8's no-curriculum N (None: fixed_N)
     jobs: int | None = None         # runs trained at once through the sweep's local executor
@@ -101,12 +102,12 @@ SCALES: Mapping[str, Scale] = {
     # docs/reproduction/README.md for how the caps were chosen)
     "gpu": Scale("gpu", hidden=500, gated_hidden=32, seeds=2, epochs=40, steps_per_epoch=600,
                  eval_steps=50, batch_size=256, time_budget=420.0, max_N=40,
-                 tasks=("parity", "dms"), fixed_N=(5, 10, 20, 30), fixed_taus=(1.0, 2.0, 3.0),
+                 tasks=("parity", "dms"), fixed_N=(5, 8, 12, 16), fixed_taus=(1.0, 2.0, 3.0),
                  gated=("gru", "lstm"), retrain_at=12, retrain_N=(14, 20), retrain_epochs=5,
                  record_steps=1000, record_trials=2, accuracy_steps=500, accuracy_repeats=3,
                  perturb_draws=2, device="cuda", trains_locally=False,
-                 caps={"single": 45, "dms": 12, "fixed_tau": 18, "none": 5, "gated": 20},
-                 control_seeds=2, gated_device="cpu", gated_fixed_N=(5, 10, 20), jobs=15,
+                 caps={"single": 45, "dms": 12, "fixed_tau": 18, "none": 12, "gated": 20},
+                 control_seeds=2, fixed_seeds=1, gated_device="cpu", gated_fixed_N=(5, 10, 20), jobs=15,
                  measured_stages=5),
     "paper": Scale("paper", hidden=500, gated_hidden=128, seeds=4, epochs=1000,
                    steps_per_epoch=600, eval_steps=50, batch_size=256, time_budget=None,
@@ -150,7 +151,8 @@ def make_plan(scale: Scale) -> list[PlannedRun]:
 
     plan = [run((1, 4, 5, 6, 7) if task == "parity" else (1,), task, curriculum, seed=s)
             for task in scale.tasks for curriculum in ("single", "multi") for s in seeds]
-    plan += [run((2,), curriculum="none", heads=(n,), seed=s) for n in scale.fixed_N for s in few]
+    plan += [run((2,), curriculum="none", heads=(n,), seed=s) for n in scale.fixed_N
+             for s in range(min(scale.seeds, scale.fixed_seeds or scale.control_seeds))]
     plan += [run((3,), curriculum=c, fixed_tau=t, seed=s)
              for c, taus in (("multi", scale.fixed_taus), ("single", scale.fixed_taus[:1]))
              for t in taus for s in few]
