@@ -15,16 +15,18 @@ from memtasks.tasks import TaskConfig, label_stream
 class Batch:
     """A batch of sequences for supervised training (numpy arrays).
 
-    inputs:  float32 (T, B, 1), the bits;
+    inputs:  float32 (T, B, 1), the bits, each shown `repeat` times in a row;
     steps:   int64 (L,), the time steps that carry labels;
     targets: int64 (L, B, H), the labels at those steps, -1 where a head has none;
-    heads:   the N of each head, the column order of `targets`.
+    heads:   the N of each head, the column order of `targets`;
+    repeat:  k, the steps per bit (continuous time; a model scales its τ by it).
     """
 
     inputs: np.ndarray
     steps: np.ndarray
     targets: np.ndarray
     heads: tuple[int, ...]
+    repeat: int = 1
 
     def to_torch(self, device: Any = "cpu") -> tuple[Any, Any]:
         """(inputs, targets) as torch tensors on `device` (zero-copy on the CPU)."""
@@ -68,30 +70,41 @@ def draw_bits(config: TaskConfig, rng: np.random.Generator, T: int, count: int) 
 
 
 def sample_batch(config: TaskConfig, batch_size: int, rng: np.random.Generator) -> Batch:
-    """A batch of `batch_size` streams sharing one length T drawn from the config's length range."""
+    """A batch of `batch_size` streams sharing one length drawn from the config's length range.
+
+    With `config.repeat` = k, each of the M bits is shown k times (T = M k steps) and the label of
+    bit j sits at its last copy, step (j + 1) k - 1, so "final" still labels step T - 1.
+    """
     batch_size = check_int(batch_size, "batch_size")
-    T = int(rng.integers(*config.length_range()))
-    bits = draw_bits(config, rng, T, batch_size)
+    M = int(rng.integers(*config.length_range()))
+    bits = draw_bits(config, rng, M, batch_size)
     if config.labels == "final":
-        steps = np.array([T - 1], dtype=np.int64)
+        labelled = np.array([M - 1], dtype=np.int64)
     else:
-        steps = np.arange(min(config.heads) - 1, T, dtype=np.int64)
-    targets = label_stream(config.task, bits, config.heads, steps)
-    return Batch(bits.astype(np.float32)[:, :, None], steps, targets, config.heads)
+        labelled = np.arange(min(config.heads) - 1, M, dtype=np.int64)
+    targets = label_stream(config.task, bits, config.heads, labelled)
+    k = config.repeat
+    inputs = np.repeat(bits, k, axis=0).astype(np.float32)[:, :, None]
+    return Batch(inputs, (labelled + 1) * k - 1, targets, config.heads, k)
 
 
 def draw_episodes(config: TaskConfig, rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """`count` episodes with their own lengths: bits uint8 (max length, count), lengths int64 (count,)."""
+    """`count` episodes with their own lengths: the streams as shown, uint8 (max length, count),
+    each bit `config.repeat` times in a row, and their lengths in steps, int64 (count,)."""
     lengths = rng.integers(*config.length_range(), size=count)
-    return draw_bits(config, rng, int(lengths.max()), count), lengths
+    bits = draw_bits(config, rng, int(lengths.max()), count)
+    return np.repeat(bits, config.repeat, axis=0), lengths * config.repeat
 
 
 def episode_labels(config: TaskConfig, bits: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Labels of episodes `bits` (T, count) of `lengths`: int8 (T, count, H), -1 where none is scored.
+    """Labels of episodes `bits` (T, count) of `lengths` steps: int8 (T, count, H), -1 where none is scored.
 
-    "final" keeps only each episode's last step; "every_step" every step inside the episode.
+    Only the last copy of each bit (step (j + 1) k - 1 for repeat k) can carry a label; "final"
+    keeps only each episode's last step, "every_step" every such step inside the episode.
     """
-    labels = label_stream(config.task, bits, config.heads).astype(np.int8)
+    k = config.repeat
+    labels = np.full((*bits.shape, len(config.heads)), -1, dtype=np.int8)
+    labels[k - 1::k] = label_stream(config.task, bits[k - 1::k], config.heads)
     t = np.arange(bits.shape[0])[:, None]
     scored = t == lengths - 1 if config.labels == "final" else t < lengths
     labels[~scored] = -1

@@ -46,9 +46,13 @@ class TaskHeads:
     seq_len = property(lambda self: self.config.seq_len, doc="The sequence length setting.")
     p = property(lambda self: self.config.p, doc="The probability of a 1 bit (None: the task's default).")
 
-    def sample_batch(self, batch_size: int, rng: Any = None) -> Batch:
-        """A supervised batch (numpy); `rng`: a Generator, an int seed, or None for the env's np_random."""
-        return sample_batch(self.config, batch_size, as_generator(rng, self.np_random))
+    repeat = property(lambda self: self.config.repeat, doc="k: each bit is shown k steps in a row.")
+
+    def sample_batch(self, batch_size: int, rng: Any = None, *, repeat: int | None = None) -> Batch:
+        """A supervised batch (numpy); `rng`: a Generator, an int seed, or None for the env's np_random;
+        `repeat`: k steps per bit for this batch (None: the env's own `repeat`)."""
+        config = self.config if repeat is None else dataclasses.replace(self.config, repeat=repeat)
+        return sample_batch(config, batch_size, as_generator(rng, self.np_random))
 
     def _switch_heads(self, Ns: Any) -> None:
         """Validate Ns, make it the head set and record it in the spec (so `gym.make(spec)` recreates it)."""
@@ -83,14 +87,17 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
     seq_len: None (uniform in [max N + 2, 4 max N + 2)), an int, or a (low, high) pair, high exclusive.
     p: None (parity: U(0, 1) per sequence; DMS: 0.5) or the probability of a 1 bit.
     labels: "final" (a label at the last step only) or "every_step" (wherever a window is complete).
+    repeat: k >= 1, continuous time: each bit is shown k steps in a row (an episode of M bits has
+    M k steps); seq_len counts bits, and bit j's label is scored at its last copy, step (j + 1) k - 1
+    (all other steps have no label).
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, task: str, N: Any = 2, seq_len: Any = None, p: float | None = None,
-                 labels: str = "final", render_mode: str | None = None):
+                 labels: str = "final", render_mode: str | None = None, *, repeat: int = 1):
         check_choice(render_mode, "render_mode", (None, *self.metadata["render_modes"]))
-        self.config = TaskConfig(task, N, seq_len, p, labels)
+        self.config = TaskConfig(task, N, seq_len, p, labels, repeat)
         self.render_mode = render_mode
         self.observation_space = observation_space()
         self.action_space = spaces.MultiDiscrete([2] * len(self.heads))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from memtasks.checks import check_choice, check_heads, check_probability, is_int, reject
+from memtasks.checks import check_choice, check_heads, check_int, check_probability, is_int, reject
 
 TASKS = ("parity", "dms")
 LABEL_MODES = ("final", "every_step")
@@ -65,7 +65,8 @@ class TaskConfig:
     """A validated task description shared by the envs and the batch sampler.
 
     Fields are normalised on construction, so `dataclasses.replace(config, heads=...)`
-    re-validates everything (e.g. a fixed seq_len against a larger N).
+    re-validates everything (e.g. a fixed seq_len against a larger N). `repeat` = k shows each
+    bit k times (continuous time); `seq_len` and the labels still count the original bits.
     """
 
     task: str
@@ -73,6 +74,7 @@ class TaskConfig:
     seq_len: None | int | tuple[int, int] = None
     p: float | None = None
     labels: str = "final"
+    repeat: int = 1
 
     def __post_init__(self) -> None:
         self.task = validate_task(self.task)
@@ -80,9 +82,10 @@ class TaskConfig:
         self.seq_len = validate_seq_len(self.seq_len, self.heads)
         self.p = validate_p(self.p)
         self.labels = validate_labels(self.labels)
+        self.repeat = check_int(self.repeat, "repeat", 1)
 
     def length_range(self) -> tuple[int, int]:
-        """The (low, high) range of sequence lengths, high exclusive."""
+        """The (low, high) range of sequence lengths in original bits, high exclusive."""
         if self.seq_len is None:
             n_max = max(self.heads)
             return n_max + 2, 4 * n_max + 2

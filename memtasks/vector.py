@@ -28,9 +28,9 @@ class MemoryTaskVectorEnv(TaskHeads, VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 1, task: str = "parity", N: Any = 2, seq_len: Any = None,
-                 p: float | None = None, labels: str = "final"):
+                 p: float | None = None, labels: str = "final", *, repeat: int = 1):
         self.num_envs = check_int(num_envs, "num_envs")
-        self.config = TaskConfig(task, N, seq_len, p, labels)
+        self.config = TaskConfig(task, N, seq_len, p, labels, repeat)
         self.single_observation_space = observation_space()
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._set_action_spaces()

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from agents.experiments.cli import build_parser, main
+from agents.training import runstate
 
 TINY = ["--hidden", "8", "--epochs", "2", "--steps-per-epoch", "3", "--eval-steps", "1",
         "--batch-size", "8", "--no-progress"]
@@ -46,6 +47,9 @@ def test_help_explains_every_flag(capsys):
     (["train", "--time-budget", "0"], "--time-budget"),
     (["train", "--device", "tpu"], "--device"),
     (["train", "--labels", "sometimes"], "--labels"),
+    (["train", "--leak", "sideways"], "--leak"),
+    (["train", "--repeats"], "--repeats"),
+    (["train", "--repeats", "1", "0"], "--repeats"),
 ])
 def test_bad_flags_exit_2_with_one_line(argv, names, memtasks_cli):
     code, _, err = memtasks_cli(argv)
@@ -58,6 +62,8 @@ def test_bad_flags_exit_2_with_one_line(argv, names, memtasks_cli):
     (["train", "--task", "dms", "--heads", "1"], "--heads"),
     (["train", "--curriculum", "sliding", "--heads", "3", "2", "3"], "--heads"),
     (["train", "--heads", "5", "--max-n", "3"], "--max-n"),
+    (["train", "--model", "lstm", "--leak", "outside"], "--leak"),
+    (["train", "--repeats", "2", "2"], "--repeats"),
 ])
 def test_bad_values_found_by_the_library_exit_2_with_one_line(argv, names, memtasks_cli, tmp_path):
     code, _, err = memtasks_cli(argv + TINY + ["--logdir", str(tmp_path / "run")])
@@ -98,3 +104,16 @@ def test_train_writes_a_run_and_resumes(memtasks_cli, tmp_path):
 def test_each_model_curriculum_and_label_mode_runs(extra, memtasks_cli, tmp_path):
     code, out, _ = memtasks_cli(["train", "--logdir", str(tmp_path)] + TINY + extra)
     assert code == 0 and f"tensorboard --logdir {tmp_path}" in out
+
+
+def test_repeats_reach_the_training_loop(memtasks_cli, tmp_path):
+    code, _, _ = memtasks_cli(["train", "--logdir", str(tmp_path), "--repeats", "1", "3"] + TINY)
+    assert code == 0
+    assert runstate.load_state(tmp_path / runstate.CHECKPOINT)["config"]["repeats"] == [1, 3]
+
+
+def test_leak_reaches_the_model(memtasks_cli, tmp_path):
+    code, _, _ = memtasks_cli(["train", "--logdir", str(tmp_path), "--leak", "outside"] + TINY)
+    assert code == 0
+    config = runstate.load_state(tmp_path / runstate.CHECKPOINT)["config"]["model_config"]
+    assert config["leak"] == "outside"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agents.training import runstate
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TINY = ["--hidden", "8", "--epochs", "2", "--steps", "2", "--eval-steps", "1", "--batch-size", "8",
         "--no-progress"]
@@ -24,7 +26,8 @@ def run_example(name, *args, monkeypatch, capsys):
     return capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["multi_head.py", "single_vs_multi.py", "custom_model.py"])
+@pytest.mark.parametrize("name", ["multi_head.py", "single_vs_multi.py", "custom_model.py",
+                                  "variants.py"])
 def test_help(name, monkeypatch, capsys):
     assert "--time-budget" in run_example(name, "--help", monkeypatch=monkeypatch, capsys=capsys)
 
@@ -51,3 +54,19 @@ def test_custom_model(tmp_path, monkeypatch, capsys):
     out = run_example("custom_model.py", *TINY, "--logdir", str(tmp_path),
                       monkeypatch=monkeypatch, capsys=capsys)
     assert "Largest N solved:" in out and (tmp_path / "checkpoint.pt").exists()
+
+
+def test_variants(tmp_path, monkeypatch, capsys):
+    out = run_example("variants.py", *TINY, "--repeats", "1", "2", "--out", str(tmp_path),
+                      monkeypatch=monkeypatch, capsys=capsys)
+    rows = [line.split() for line in out.splitlines() if line.startswith(("single-head", "multi-head"))]
+    assert sorted((row[0], row[1]) for row in rows) == [
+        ("multi-head", "inside"), ("multi-head", "outside"),
+        ("single-head", "inside"), ("single-head", "outside")]
+    assert all(row[2] == "2" for row in rows)   # --epochs 2 each
+    assert "leak inside: multi-head solves" in out and "leak outside: multi-head solves" in out
+    for curriculum, leak in ((r[0], r[1]) for r in rows):
+        run = tmp_path / f"{curriculum}-{leak}"
+        assert len(json.loads((run / "history.json").read_text())["records"]) == 2
+        config = runstate.load_state(run / runstate.CHECKPOINT)["config"]
+        assert config["model_config"]["leak"] == leak and config["repeats"] == [1, 2]

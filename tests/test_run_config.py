@@ -47,6 +47,34 @@ def test_json_round_trip_and_validation():
             RunConfig(**bad)
 
 
+def test_leak_and_repeats_round_trip_and_validate():
+    config = RunConfig(leak="outside", repeats=(1, 2), seed=1)
+    assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert config.name == "parity-multi-leaky500-leak-outside-repeats1-2-seed1"
+    assert RunConfig().name == "parity-multi-leaky500-seed0"   # defaults leave the name as it was
+    assert RunConfig.from_dict({"repeats": 3}).repeats == (3,)
+    for bad, words in [({"leak": "sideways"}, "leak='sideways'"),
+                       ({"model": "gru", "leak": "outside"}, "leak='outside'"),
+                       ({"repeats": (0, 1)}, "repeats=(0, 1)"), ({"repeats": (2, 2)}, "repeats=(2, 2)"),
+                       ({"repeats": "1"}, "repeats='1'")]:
+        with pytest.raises((ValueError, TypeError), match=re.escape(words + " is not accepted")):
+            RunConfig(**bad)
+
+
+def test_resume_keeps_leak_and_repeats(memtasks_cli, tmp_path):
+    run = tmp_path / "run"
+    code, _, err = memtasks_cli(["train", *TINY_FLAGS, "--leak", "outside", "--repeats", "1", "2",
+                                 "--logdir", str(run)])
+    assert code == 0, err
+    code, _, err = memtasks_cli(["train", "--logdir", str(run), "--resume", "--epochs", "3",
+                                 "--repeats", "1", "2", "--no-progress"])
+    assert code == 0, err
+    assert read_config(run) == RunConfig(leak="outside", repeats=(1, 2), **{**TINY, "epochs": 3})
+    assert load(run / "models" / "epoch_0003.pt").leak == "outside"
+    code, _, err = memtasks_cli(["train", "--logdir", str(run), "--resume", "--repeats", "4"])
+    assert code == 2 and "--repeats=(4,) contradicts" in err[0], err
+
+
 def test_same_seed_same_run_from_the_cli(memtasks_cli, tmp_path):
     for name in ("a", "b"):
         code, _, err = memtasks_cli(["train", *TINY_FLAGS, "--seed", "3", "--logdir",

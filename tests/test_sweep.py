@@ -71,6 +71,20 @@ def test_grid_file_and_flags(tmp_path, capsys):
     assert (config.heads, config.hidden, config.seed, config.epochs) == ((2, 3), 8, 3, 4)
 
 
+def test_leak_and_repeats_are_axes(tmp_path):
+    """--set takes a flag's several values (space-separated) as one value, commas as an axis."""
+    parser = main.__globals__["build_parser"]()
+    args = parser.parse_args(["sweep", str(tmp_path / "S"), "--set", "leak=inside,outside",
+                              "--set", "repeats=1,1 2 4", "--set", "heads=2 3"])
+    runs = sweep_cli.grid_from_args(args).runs()
+    assert sorted(r.condition for r in runs) == [
+        f"parity-multi-leaky-tau-trained-leak{leak}-repeats{r}"
+        for leak in ("inside", "outside") for r in ("1", "1_2_4")]
+    assert {(r.config.leak, r.config.repeats) for r in runs} == {
+        (leak, r) for leak in ("inside", "outside") for r in ((1,), (1, 2, 4))}
+    assert {r.config.heads for r in runs} == {(2, 3)}
+
+
 @pytest.mark.parametrize("argv, names", [
     (["sweep"], "SWEEP_DIR"),
     (["sweep", "S", "--task", "xor"], "--task"),

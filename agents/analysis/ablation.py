@@ -1,7 +1,9 @@
 """Accuracy on continuous bit streams, and ablation: silencing chosen neurons of a copy of a model.
 
-Silencing neuron i zeroes every weight into it (input weight, recurrent row, biases; for GRU
-and LSTM the rows of every gate) and every weight out of it (recurrent column, readout columns).
+Silencing neuron i zeroes every weight into it (input or feed-forward weights, recurrent row,
+biases; for GRU and LSTM the rows of every gate) and every weight out of it (recurrent column, the
+next layer's feed-forward column, readout columns). Neurons of a stacked LeakyRNN are numbered
+across its layers, as its states and ``taus`` are.
 It then gets no drive: a leaky neuron decays from h_0 towards 0 by its own leak, a GRU unit
 halves each step (gates at 0.5, candidate 0), an LSTM cell likewise; and whatever value it holds
 reaches neither the other neurons nor the readout.
@@ -52,18 +54,16 @@ def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 10
     return ((hits & scored).sum(0) / scored.sum(0)).double().numpy()
 
 
-def _unit_tensors(model: nn.Module) -> list[tuple[torch.Tensor, int, int]]:
-    """(tensor, axis, stride) for every tensor whose index ``i + k·stride`` belongs to unit i."""
+def _unit_tensors(model: nn.Module) -> list[tuple[torch.Tensor, int, int, int]]:
+    """(tensor, axis, first, size): along ``axis``, index j belongs to unit ``first + j % size``."""
+    if callable(getattr(model, "unit_tensors", None)):  # LeakyRNN, any number of layers
+        return model.unit_tensors()
     hidden = model.hidden_size
-    readouts = [(lin.weight, 1, hidden) for lin in model.readouts.linears.values()]
-    if hasattr(model, "recurrent"):  # LeakyRNN
-        return [(model.input.weight, 0, hidden), (model.input.bias, 0, hidden),
-                (model.recurrent.bias, 0, hidden), (model.recurrent.weight, 0, hidden),
-                (model.recurrent.weight, 1, hidden), *readouts]
     rnn = model.rnn  # GRU / LSTM: gate blocks stacked along axis 0
-    return [(rnn.weight_ih_l0, 0, hidden), (rnn.bias_ih_l0, 0, hidden),
-            (rnn.weight_hh_l0, 0, hidden), (rnn.bias_hh_l0, 0, hidden),
-            (rnn.weight_hh_l0, 1, hidden), *readouts]
+    return [(rnn.weight_ih_l0, 0, 0, hidden), (rnn.bias_ih_l0, 0, 0, hidden),
+            (rnn.weight_hh_l0, 0, 0, hidden), (rnn.bias_hh_l0, 0, 0, hidden),
+            (rnn.weight_hh_l0, 1, 0, hidden),
+            *((lin.weight, 1, 0, hidden) for lin in model.readouts.linears.values())]
 
 
 def ablate(model: nn.Module, neurons: Sequence[int]) -> nn.Module:
@@ -83,9 +83,10 @@ def ablate(model: nn.Module, neurons: Sequence[int]) -> nn.Module:
                          f"[0, {hidden})")
     silenced = copy.deepcopy(model)
     with torch.no_grad():
-        for tensor, axis, stride in _unit_tensors(silenced):
-            blocks = np.arange(tensor.shape[axis] // stride)[:, None] * stride
-            rows = torch.as_tensor((blocks + index[None, :]).ravel(), device=tensor.device)
+        for tensor, axis, first, size in _unit_tensors(silenced):
+            local = index[(index >= first) & (index < first + size)] - first
+            blocks = np.arange(tensor.shape[axis] // size)[:, None] * size
+            rows = torch.as_tensor((blocks + local[None, :]).ravel(), device=tensor.device)
             tensor.index_fill_(axis, rows, 0.0)
     return silenced
 

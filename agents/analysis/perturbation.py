@@ -1,7 +1,8 @@
 """Perturbation: random, normalised changes to a copy of a model's recurrent weights or τ.
 
-Weights: W' = W + ε‖W‖_F D/‖D‖_F with D Gaussian (LeakyRNN: D keeps the zero diagonal; GRU and
-LSTM: the hidden-to-hidden matrix of all gates). τ (LeakyRNN only), in the positive direction so
+Weights: W' = W + ε‖W‖_F D/‖D‖_F with D Gaussian (LeakyRNN: D keeps the zero diagonal, and with
+stacked layers W is the recurrent matrices of all layers taken together; GRU and LSTM: the
+hidden-to-hidden matrix of all gates). τ (LeakyRNN only), in the positive direction so
 τ stays ≥ 1: τ' = τ + ε‖τ‖ |D|/‖D‖ on the effective τ. Accuracy is then compared with the
 unperturbed network relative to chance: (acc − 0.5) / (baseline − 0.5).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,9 +24,8 @@ from memtasks.checks import check_int
 TARGETS = ("weights", "tau")
 
 
-def _direction(like: torch.Tensor, seed: int) -> torch.Tensor:
-    """A Gaussian tensor shaped like ``like``, from its own generator seeded with ``seed``."""
-    generator = torch.Generator().manual_seed(seed)
+def _direction(like: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A Gaussian tensor shaped like ``like``, drawn from ``generator`` (on the CPU)."""
     return torch.randn(like.shape, generator=generator, dtype=like.dtype).to(like.device)
 
 
@@ -35,23 +35,30 @@ def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, see
         raise ValueError(f"target={target!r} is not accepted: expected one of {TARGETS}")
     if not isinstance(epsilon, numbers.Real) or isinstance(epsilon, bool) or not epsilon >= 0:
         raise ValueError(f"epsilon={epsilon!r} is not accepted: expected a float >= 0")
-    leaky = hasattr(model, "recurrent") and hasattr(model, "taus")
+    leaky = callable(getattr(model, "recurrent_weights", None)) and hasattr(model, "taus")
     if not (leaky or hasattr(model, "rnn")) or (target == "tau" and not leaky):
         accepted = "a LeakyRNN" if target == "tau" else "a LeakyRNN, GRU or LSTM"
         raise TypeError(f"perturb(target={target!r}) needs {accepted}, not {type(model).__name__}")
     changed = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         if target == "tau":
             tau = changed.taus
-            direction = _direction(tau, seed).abs()
+            direction = _direction(tau, generator).abs()
             changed.tau.copy_(tau + epsilon * tau.norm() * direction / direction.norm())
-        else:
-            weight = changed.recurrent.weight if leaky else changed.rnn.weight_hh_l0
-            direction = _direction(weight, seed)
-            if leaky:
-                direction *= changed.mask
-            weight.add_(epsilon * weight.norm() * direction / direction.norm())
+            return changed
+        pairs = (changed.recurrent_weights() if leaky
+                 else [(changed.rnn.weight_hh_l0, torch.ones_like(changed.rnn.weight_hh_l0))])
+        directions = [_direction(weight, generator) * mask for weight, mask in pairs]
+        scale = epsilon * _norm(weight for weight, _ in pairs) / _norm(directions)
+        for (weight, _), direction in zip(pairs, directions):
+            weight.add_(scale * direction)
     return changed
+
+
+def _norm(tensors: Iterable[torch.Tensor]) -> torch.Tensor:
+    """The Frobenius norm of the tensors taken together."""
+    return torch.stack([tensor.norm() for tensor in tensors]).norm()
 
 
 def relative_accuracy(acc: np.ndarray | float, baseline: float) -> np.ndarray:

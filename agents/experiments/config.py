@@ -25,8 +25,8 @@ from agents.models import GRU, LSTM, LeakyRNN
 from agents.training import runstate
 from agents.training.checkpoint import load
 from agents.training.loop import LR, THRESHOLD, History, train
-from memtasks.checks import (check_choice, check_int, check_positive, check_threshold, is_real,
-                             reject)
+from memtasks.checks import (check_choice, check_heads, check_int, check_positive, check_threshold,
+                             is_real, reject)
 from memtasks.tasks import validate_heads
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
@@ -35,6 +35,7 @@ CURRICULA = {"single": curricula.SingleHead, "multi": curricula.MultiHead,
 MODELS = {"leaky": LeakyRNN, "gru": GRU, "lstm": LSTM}
 DEVICES = ("cpu", "cuda")
 LABELS = ("final", "every_step")
+LEAKS = ("inside", "outside")
 # what a resumed run may change; every other field is the run's own
 CHANGEABLE = ("epochs", "time_budget", "target_n", "device", "lr")
 
@@ -47,7 +48,9 @@ class RunConfig:
     trainable τ there (None: 1 + U(0, 1)); ``fixed_tau`` fixes τ (leaky model only).
     ``time_budget`` is the run's training seconds over all its resumptions. ``init_from`` =
     (run directory, N) starts from the network that run had when it solved N; a relative
-    directory is taken from the directory that holds this run's own.
+    directory is taken from the directory that holds this run's own. ``leak`` places the leaky
+    RNN's nonlinearity inside or outside the leak; ``repeats`` trains in continuous time, one
+    batch per k each step with every bit shown k times (``agents.train(repeats=…)``).
     """
 
     task: str = "parity"
@@ -70,6 +73,8 @@ class RunConfig:
     time_budget: float | None = None
     device: str = "cpu"
     init_from: tuple[str, int] | None = None
+    leak: str = "inside"
+    repeats: tuple[int, ...] = (1,)
 
     def __post_init__(self) -> None:
         check_choice(self.task, "task", tuple(TASK_IDS))
@@ -77,11 +82,16 @@ class RunConfig:
         check_choice(self.model, "model", tuple(MODELS))
         check_choice(self.labels, "labels", LABELS)
         check_choice(self.device, "device", DEVICES)
+        check_choice(self.leak, "leak", LEAKS)
+        if self.leak != "inside" and self.model != "leaky":
+            raise reject("leak", self.leak, f"'inside': the leak applies to model 'leaky' only, "
+                                            f"not {self.model!r}")
         heads = validate_heads(self.heads, self.task, "heads")
         fixed = {"heads": heads, "threshold": check_threshold(self.threshold),
                  "lr": check_positive(self.lr, "lr"),
                  "time_budget": check_positive(self.time_budget, "time_budget", optional=True),
-                 "seed": check_int(self.seed, "seed", 0)}
+                 "seed": check_int(self.seed, "seed", 0),
+                 "repeats": check_heads(self.repeats, "repeats")}
         for name in ("hidden", "epochs", "steps_per_epoch", "eval_steps", "batch_size"):
             fixed[name] = check_int(getattr(self, name), name)
         for name in ("max_n", "target_n"):
@@ -111,6 +121,10 @@ class RunConfig:
             parts.append("N" + "-".join(map(str, self.heads)))
         if self.fixed_tau is not None:
             parts.append(f"tau{self.fixed_tau:g}")
+        if self.leak != "inside":
+            parts.append(f"leak-{self.leak}")
+        if self.repeats != (1,):
+            parts.append("repeats" + "-".join(map(str, self.repeats)))
         if self.init_from is not None:
             parts.append(f"from-{Path(self.init_from[0]).name}-at{self.init_from[1]}")
         return "-".join(parts + [f"seed{self.seed}"])
@@ -129,15 +143,15 @@ class RunConfig:
         if unknown:
             raise reject(f"{source} key", unknown[0], f"one of {', '.join(f.name for f in dataclasses.fields(cls))}")
         values = dict(data)
-        for key in ("heads", "init_from"):
+        for key in ("heads", "init_from", "repeats"):
             if isinstance(values.get(key), list):
                 values[key] = tuple(values[key])
         return cls(**values)
 
     def resumed_with(self, changes: Mapping[str, Any], source: str) -> RunConfig:
         """This run continued with ``changes``; a change to anything but CHANGEABLE is refused."""
-        refused = [k for k, v in changes.items() if k not in CHANGEABLE and getattr(self, k) != v
-                   and not (k == "heads" and tuple(v) == self.heads)]
+        refused = [k for k, v in changes.items() if k not in CHANGEABLE
+                   and getattr(self, k) != (tuple(v) if isinstance(v, list) else v)]
         if refused:
             key = refused[0]
             raise ValueError(f"{key}={changes[key]!r} contradicts the run in {source} "
@@ -171,7 +185,7 @@ def make_model(config: RunConfig, run_dir: Path) -> nn.Module:
             return MODELS[config.model](config.hidden, config.heads)
         fixed = config.fixed_tau is not None
         return LeakyRNN(config.hidden, config.heads, train_tau=not fixed,
-                        tau=config.fixed_tau if fixed else config.tau)
+                        tau=config.fixed_tau if fixed else config.tau, leak=config.leak)
 
 
 def source_model(run_dir: Path, N: int) -> Path:
@@ -246,4 +260,5 @@ def train_run(config: RunConfig, run_dir: str | os.PathLike, *, resume: bool = F
                  batch_size=config.batch_size, seed=config.seed, logdir=run_dir,
                  checkpoint_dir=run_dir, resume=resume, device=config.device,
                  target_N=config.target_n, time_budget=budget, progress=progress, lr=config.lr,
-                 threshold=config.threshold, description=config.to_dict())
+                 threshold=config.threshold, description=config.to_dict(),
+                 repeats=config.repeats)

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agents.experiments.config import (CHANGEABLE, CURRICULA, DEVICES, LABELS, MODELS, TASK_IDS,
-                                       RunConfig)
+from agents.experiments.config import (CHANGEABLE, CURRICULA, DEVICES, LABELS, LEAKS, MODELS,
+                                       TASK_IDS, RunConfig)
 
 DEFAULTS = RunConfig()
 FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
@@ -54,6 +54,12 @@ FLAGS: dict[str, tuple[str, str, dict[str, Any]]] = {
                     "end past them", {"type": float, "metavar": "SECONDS"}),
     "init_from": ("model", "start from the network run RUN_DIR had when it solved N",
                   {"nargs": 2, "metavar": ("RUN_DIR", "N")}),
+    "leak": ("model", "leaky only: the nonlinearity wraps the leak (inside, the paper's main "
+             "network) or acts on the recurrent input only (outside, the authors' variant)",
+             {"choices": LEAKS}),
+    "repeats": ("training", "continuous time: each step trains one batch per K with every bit "
+                "shown K times (leaky: tau scaled by K), e.g. --repeats 1 2 4; accuracy is pooled "
+                "over K", {"type": int, "nargs": "+", "metavar": "K"}),
 }
 
 
@@ -66,7 +72,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         group, text, options = FLAGS[name]
         default = getattr(DEFAULTS, name)
         if default is not None and "(default" not in text:
-            text += f" (default: {' '.join(map(str, default)) if name == 'heads' else default})"
+            shown = ' '.join(map(str, default)) if isinstance(default, tuple) else default
+            text += f" (default: {shown})"
         (taus if name in ("tau", "fixed_tau") else groups[group]).add_argument(
             "--" + name.replace("_", "-"), help=text, **options)
     out = p.add_argument_group("output")
@@ -83,8 +90,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 def given(args: argparse.Namespace) -> dict[str, Any]:
     """The RunConfig fields set by flags (the others were not given)."""
     values = {k: getattr(args, k) for k in FIELDS if getattr(args, k, None) is not None}
-    if "heads" in values:
-        values["heads"] = tuple(values["heads"])
+    for name in ("heads", "repeats"):
+        if name in values:
+            values[name] = tuple(values[name])
     if "init_from" in values:
         run_dir, n = values["init_from"]
         if not n.isdigit():

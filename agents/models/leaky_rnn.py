@@ -1,118 +1,72 @@
-"""The paper's leaky RNN: per-neuron trainable timescale τ, no self-connections, a fast time loop."""
+"""The paper's leaky RNN: per-neuron trainable timescale τ, no self-connections, stacked layers,
+the nonlinearity inside or outside the leak, continuous time; its time loop is in ``recurrence``."""
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
 
 from agents.models.heads import HeadedModel, Heads, check_inputs
+from agents.models.recurrence import scan
 from memtasks.checks import check_int
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")
-LEAKY_SLOPE = 0.01
+LEAKS = ("inside", "outside")
 
 
-def _activate_(x: torch.Tensor, activation: str) -> torch.Tensor:
-    """Apply ``activation`` to ``x`` in place."""
-    if activation == "leaky_relu":
-        return torch._C._nn.leaky_relu_(x, LEAKY_SLOPE)
-    if activation == "relu":
-        return x.relu_()
-    return x.tanh_()
+def _layer_sizes(hidden_size: object) -> tuple[int, ...]:
+    """``hidden_size`` (an int, or a non-empty sequence of ints: one per layer) as a tuple."""
+    if isinstance(hidden_size, Sequence) and not isinstance(hidden_size, (str, bytes)):
+        if not hidden_size:
+            raise ValueError("hidden_size=[] is not accepted: expected an int >= 1 or a non-empty "
+                             "sequence of ints >= 1 (one per layer)")
+        return tuple(check_int(size, "hidden_size") for size in hidden_size)
+    return (check_int(hidden_size, "hidden_size"),)
 
 
-_LEAKY_RELU_BACKWARD = torch.ops.aten.leaky_relu_backward.grad_input   # bound once: an op lookup
-_THRESHOLD_BACKWARD = torch.ops.aten.threshold_backward.grad_input     # per call costs ~1 µs
-_TANH_BACKWARD = torch.ops.aten.tanh_backward.grad_input
+class _Layer(nn.Module):
+    """A layer above the first: feed-forward weights from the layer below, recurrent weights."""
 
-
-def _activation_backward_(grad: torch.Tensor, states: torch.Tensor, activation: str) -> torch.Tensor:
-    """grad *= act'(pre) in place, with act' read from the outputs h = act(pre) (all three
-    activations allow it), by torch's own fused backward kernels."""
-    if activation == "leaky_relu":
-        return _LEAKY_RELU_BACKWARD(grad, states, LEAKY_SLOPE, True, grad_input=grad)
-    if activation == "relu":
-        return _THRESHOLD_BACKWARD(grad, states, 0, grad_input=grad)
-    return _TANH_BACKWARD(grad, states, grad_input=grad)
-
-
-def _input_term(inputs: torch.Tensor, w_in: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """b + W x_t for all steps at once, (T, B, H). A scalar input (the tasks' bit) is an outer
-    product: one broadcast multiply-add, about twice as fast as a GEMM with inner size 1."""
-    if inputs.shape[-1] == 1:
-        return torch.addcmul(bias, inputs, w_in.view(1, 1, -1))
-    steps, batch, _ = inputs.shape
-    return torch.addmm(bias, inputs.reshape(steps * batch, -1), w_in.t()).view(steps, batch, -1)
-
-
-class _Recurrence(torch.autograd.Function):
-    """h_t = act(W x_t + b + M h_{t-1}) for t = 0..T-1, with a hand-written backward through time.
-
-    Forward: the input term for all steps in one op (``_input_term``), which becomes the (T, B, H)
-    states buffer, then one in-place GEMM and activation per step. Backward: one in-place GEMM and
-    one fused activation-backward kernel per step; dM, dW and db over all steps after the loop.
-    act' is read from the saved states, so no pre-activations are kept.
-    """
-
-    @staticmethod
-    def forward(ctx, inputs: torch.Tensor, w_in: torch.Tensor, bias: torch.Tensor,
-                matrix: torch.Tensor, h0: torch.Tensor, activation: str) -> torch.Tensor:
-        states = _input_term(inputs, w_in, bias)
-        matrix_t = matrix.t()
-        h = h0
-        for out in states.unbind(0):
-            h = _activate_(out.addmm_(h, matrix_t), activation)
-        ctx.activation = activation
-        ctx.save_for_backward(inputs, w_in, matrix, h0, states)
-        return states
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_states: torch.Tensor):
-        inputs, w_in, matrix, h0, states = ctx.saved_tensors
-        steps, _, hidden = states.shape
-        # dpre starts as the direct gradients (one copy); going back in time, slice t becomes
-        # dL/dh_t = grad_t + dpre_{t+1} @ M (one in-place addmm), then dpre_t = that * act'_t
-        # (one in-place fused kernel). Small, cache-resident (B, H) slices only.
-        dpre = grad_states.clone(memory_format=torch.contiguous_format)
-        dpre_steps, state_steps = dpre.unbind(0), states.unbind(0)
-        _activation_backward_(dpre_steps[-1], state_steps[-1], ctx.activation)
-        for t in range(steps - 2, -1, -1):
-            _activation_backward_(dpre_steps[t].addmm_(dpre_steps[t + 1], matrix), state_steps[t],
-                                  ctx.activation)
-        flat = dpre.view(-1, hidden)
-        need = ctx.needs_input_grad
-        grad_inputs = (flat @ w_in).view_as(inputs) if need[0] else None
-        grad_w_in = flat.t() @ inputs.reshape(flat.shape[0], -1) if need[1] else None
-        grad_bias = flat.sum(0) if need[2] else None
-        grad_matrix = None
-        if need[3]:
-            grad_matrix = dpre[0].t() @ h0
-            if steps > 1:
-                grad_matrix.addmm_(dpre[1:].reshape(-1, hidden).t(), states[:-1].reshape(-1, hidden))
-        grad_h0 = dpre[0] @ matrix if need[4] else None
-        return grad_inputs, grad_w_in, grad_bias, grad_matrix, grad_h0, None
+    def __init__(self, below: int, size: int):
+        super().__init__()
+        self.feedforward = nn.Linear(below, size)
+        self.recurrent = nn.Linear(size, size)
+        self.register_buffer("mask", 1 - torch.eye(size), persistent=False)
 
 
 class LeakyRNN(HeadedModel):
-    r"""Leaky RNN with a trainable timescale per neuron (the paper's network).
+    r"""Leaky RNN with a trainable timescale per neuron (the paper's network), one or more layers.
+
+    With the leak inside the nonlinearity (``leak="inside"``, the paper's main network):
 
     .. math::
         h_t = \mathrm{act}\big((1 - 1/\tau) \odot h_{t-1}
-              + (W_{rec} h_{t-1} + b_{rec} + W_{in} x_t + b_{in}) / \tau\big),
-        \qquad \tau_{\mathrm{eff}} = \max(\tau, 1)
+              + (W_{rec} h_{t-1} + b_{rec} + W_{in} x_t + b_{in}) / \tau\big)
 
-    The clamp has no gradient below 1 (``torch.clamp``). Self-connections are removed by a fixed
-    mask (``W_rec * mask``); the stored diagonal is zero from the start and gets zero gradient,
-    so it stays zero through any optimizer step.
+    outside it (``leak="outside"``, the authors' "mod" variant):
+
+    .. math::
+        h_t = (1 - 1/\tau) \odot h_{t-1}
+              + \mathrm{act}(W_{rec} h_{t-1} + b_{rec} + W_{in} x_t + b_{in}) / \tau
+
+    with the effective τ = max(k·τ, 1) for ``forward(..., repeat=k)`` (continuous time: each input
+    repeated k times; k = 1 by default). The clamp has no gradient below 1 (``torch.clamp``).
+    Self-connections are removed by a fixed mask (``W_rec * mask``); the stored diagonal is zero
+    from the start and gets zero gradient, so it stays zero through any optimizer step.
+
+    Stacked layers (``hidden_size=[H_1, …, H_L]``): layer 1 is the network above; layer l > 1 has
+    its own τ and W_rec, and in place of W_in x_t + b_in it receives F_l h^{l-1}_t + b_F, the
+    state of layer l − 1 at the same step. ``forward`` returns all layers' states side by side
+    (layer 1 first), ``taus`` likewise, so a neuron has one index across the network;
+    ``readout`` reads the last layer.
 
     Args:
-        hidden_size: number of neurons.
+        hidden_size: number of neurons, or a sequence of them, one per layer.
         heads: the N of each readout head, e.g. ``(2, 3)``.
         tau: ``None`` draws τ from 1 + U(0, 1) (torch's global generator); a float ≥ 1 sets every τ.
         train_tau: whether τ is a parameter (else a buffer, still saved in ``state_dict``).
@@ -120,18 +74,25 @@ class LeakyRNN(HeadedModel):
         h0: ``"random"`` draws h_0 from U(0, 0.1) at every forward (torch's global generator,
             so seed it with ``torch.manual_seed``); ``"zeros"`` starts at 0.
         input_size: size of x_t.
+        leak: ``"inside"`` or ``"outside"`` the nonlinearity (the equations above).
 
-    Shapes: ``forward(inputs (T, B, input_size), h0=None (or (B, hidden)), return_final=False)``
-    returns states ``(T, B, hidden)`` (and the final state ``(B, hidden)`` if ``return_final``).
+    Attributes: ``hidden_size`` is the number of neurons of all layers together (the width of the
+    states), ``layer_sizes`` the tuple of layer sizes, ``layer_slices`` each layer's slice of it.
+
+    Shapes: ``forward(inputs (T, B, input_size), h0=None (or (B, hidden)), return_final=False,
+    *, repeat=1)`` returns states ``(T, B, hidden)`` (and the final state ``(B, hidden)`` if
+    ``return_final``). Inputs and h_0 must have the model's dtype; under ``torch.autocast`` the
+    recurrence runs in the autocast dtype.
     """
 
     kind = "leaky"
 
-    def __init__(self, hidden_size: int, heads: int | Sequence[int], *, tau: float | None = None,
-                 train_tau: bool = True, activation: str = "leaky_relu", h0: str = "random",
-                 input_size: int = 1):
+    def __init__(self, hidden_size: int | Sequence[int], heads: int | Sequence[int], *,
+                 tau: float | None = None, train_tau: bool = True, activation: str = "leaky_relu",
+                 h0: str = "random", input_size: int = 1, leak: str = "inside"):
         super().__init__()
-        self.hidden_size = check_int(hidden_size, "hidden_size")
+        self.layer_sizes = _layer_sizes(hidden_size)
+        self.hidden_size = sum(self.layer_sizes)
         self.input_size = check_int(input_size, "input_size")
         if tau is not None:
             if not isinstance(tau, numbers.Real) or isinstance(tau, bool):
@@ -145,28 +106,43 @@ class LeakyRNN(HeadedModel):
             raise ValueError(f"activation={activation!r} is not accepted: expected one of {ACTIVATIONS}")
         if h0 not in H0_MODES:
             raise ValueError(f"h0={h0!r} is not accepted: expected one of {H0_MODES}")
+        if leak not in LEAKS:
+            raise ValueError(f"leak={leak!r} is not accepted: expected one of {LEAKS}")
         self.tau_init, self.train_tau, self.activation, self.h0 = tau, train_tau, activation, h0
+        self.leak = leak
         tau_values = torch.empty(self.hidden_size)
         if train_tau:
             self.tau = nn.Parameter(tau_values)
         else:
             self.register_buffer("tau", tau_values)
-        self.input = nn.Linear(self.input_size, self.hidden_size)
-        self.recurrent = nn.Linear(self.hidden_size, self.hidden_size)
-        self.register_buffer("mask", 1 - torch.eye(self.hidden_size), persistent=False)
-        self.readouts = Heads(self.hidden_size, heads)
+        first = self.layer_sizes[0]
+        self.input = nn.Linear(self.input_size, first)
+        self.recurrent = nn.Linear(first, first)
+        self.register_buffer("mask", 1 - torch.eye(first), persistent=False)
+        self.stack = nn.ModuleList(_Layer(below, size) for below, size
+                                   in zip(self.layer_sizes, self.layer_sizes[1:]))
+        self.readouts = Heads(self.layer_sizes[-1], heads)
+        ends = [sum(self.layer_sizes[:i + 1]) for i in range(len(self.layer_sizes))]
+        self.layer_slices = tuple(slice(end - size, end) for end, size in zip(ends, self.layer_sizes))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """τ as configured, nn.Linear's default init, then the recurrent diagonal zeroed."""
+        """τ as configured, nn.Linear's default init, then the recurrent diagonals zeroed."""
         with torch.no_grad():
             if self.tau_init is None:
                 self.tau.uniform_(1.0, 2.0)
             else:
                 self.tau.fill_(self.tau_init)
-            self.input.reset_parameters()
-            self.recurrent.reset_parameters()
-            self.recurrent.weight.mul_(self.mask)
+            for feed, recurrent, mask in self._layers():
+                feed.reset_parameters()
+                recurrent.reset_parameters()
+                recurrent.weight.mul_(mask)
+
+    def _layers(self) -> Iterator[tuple[nn.Linear, nn.Linear, torch.Tensor]]:
+        """(feed-forward or input Linear, recurrent Linear, mask) of each layer, bottom up."""
+        yield self.input, self.recurrent, self.mask
+        for layer in self.stack:
+            yield layer.feedforward, layer.recurrent, layer.mask
 
     @property
     def taus(self) -> torch.Tensor:
@@ -183,33 +159,102 @@ class LeakyRNN(HeadedModel):
             return like.new_zeros(batch_size, self.hidden_size)
         return torch.rand(batch_size, self.hidden_size, device=like.device, dtype=like.dtype) * 0.1
 
-    def step_operands(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(W, b, M) with pre_t = W x_t + b + M h_{t-1}: the equation with 1/τ folded in,
-        W = W_in / τ, b = (b_in + b_rec) / τ, M = W_rec·mask / τ (by rows) + diag(1 - 1/τ)."""
-        inv_tau = 1.0 / self.taus
-        w_in = self.input.weight * inv_tau[:, None]
-        bias = (self.input.bias + self.recurrent.bias) * inv_tau
-        matrix = (self.recurrent.weight * self.mask) * inv_tau[:, None] + torch.diag(1 - inv_tau)
-        return w_in, bias, matrix
+    def _layer_operands(self, feed: nn.Linear, recurrent: nn.Linear, mask: torch.Tensor,
+                        tau: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(W, b, M, d, s) of one layer for :func:`~agents.models.recurrence.scan`. Leak inside:
+        1/τ folded in, W = W_in / τ, b = (b_in + b_rec) / τ, M = W_rec·mask / τ (by rows) +
+        diag(1 − 1/τ), no d, s. Outside: W_in, b_in + b_rec, W_rec·mask, d = 1 − 1/τ, s = 1/τ."""
+        inv_tau = 1.0 / tau
+        bias = feed.bias + recurrent.bias
+        weight = recurrent.weight * mask
+        if self.leak == "outside":
+            return feed.weight, bias, weight, 1 - inv_tau, inv_tau
+        return (feed.weight * inv_tau[:, None], bias * inv_tau,
+                weight * inv_tau[:, None] + torch.diag(1 - inv_tau), None, None)
 
     def forward(self, inputs: torch.Tensor, h0: torch.Tensor | None = None,
-                return_final: bool = False):
+                return_final: bool = False, *, repeat: int = 1):
         check_inputs(inputs, self.input_size)
+        repeat = check_int(repeat, "repeat")
+        dtype = self._compute_dtype(inputs)
         batch = inputs.shape[1]
         if h0 is None:
             h0 = self.initial_state(batch, inputs)
-        elif h0.shape != (batch, self.hidden_size):
-            raise ValueError(f"h0 of shape {tuple(h0.shape)} is not accepted: "
-                             f"expected ({batch}, {self.hidden_size})")
-        states = _Recurrence.apply(inputs.contiguous(), *self.step_operands(), h0.contiguous(),
-                                   self.activation)
+        else:
+            self._check_h0(h0, inputs)
+        tau = torch.clamp(self.tau * repeat if repeat > 1 else self.tau, min=1.0)
+        x, layers = inputs, []
+        for (feed, recurrent, mask), part in zip(self._layers(), self.layer_slices):
+            operands = (x, *self._layer_operands(feed, recurrent, mask, tau[part]), h0[:, part])
+            if dtype is not None:  # autocast: the whole recurrence in its dtype
+                operands = tuple(t if t is None else t.to(dtype) for t in operands)
+            x, w_in, bias, matrix, decay, scale, start = operands
+            x = scan(x.contiguous(), w_in, bias, matrix, start.contiguous(), decay, scale,
+                     self.activation)
+            layers.append(x)
+        states = layers[0] if len(layers) == 1 else torch.cat(layers, dim=-1)
         return (states, states[-1]) if return_final else states
 
+    def _compute_dtype(self, inputs: torch.Tensor) -> torch.dtype | None:
+        """The autocast dtype where autocast is on for the inputs' device (else None), after
+        checking that the inputs match the model's device and (outside autocast) dtype."""
+        if inputs.device != self.tau.device:
+            raise ValueError(f"inputs on {inputs.device} are not accepted: the model is on "
+                             f"{self.tau.device} (move one of them with .to)")
+        device = inputs.device.type
+        if torch.is_autocast_enabled(device):
+            return torch.get_autocast_dtype(device)
+        if inputs.dtype != self.tau.dtype:
+            raise TypeError(f"inputs of dtype {inputs.dtype} are not accepted: expected "
+                            f"{self.tau.dtype}, the model's dtype (convert the model, e.g. "
+                            f"model.to({inputs.dtype}), or the inputs)")
+        return None
+
+    def _check_h0(self, h0: object, inputs: torch.Tensor) -> None:
+        expected = f"({inputs.shape[1]}, {self.hidden_size})"
+        if not isinstance(h0, torch.Tensor):
+            raise TypeError(f"h0 of type {type(h0).__name__} is not accepted: expected None or a "
+                            f"torch.Tensor of shape {expected}")
+        if h0.shape != (inputs.shape[1], self.hidden_size):
+            raise ValueError(f"h0 of shape {tuple(h0.shape)} is not accepted: expected {expected}")
+        if h0.dtype != inputs.dtype or h0.device != inputs.device:
+            raise TypeError(f"h0 of dtype {h0.dtype} on {h0.device} is not accepted: expected "
+                            f"{inputs.dtype} on {inputs.device}, as the inputs")
+
+    def readout(self, states: torch.Tensor) -> torch.Tensor:
+        """Logits ``(..., H, 2)`` from states ``(..., hidden_size)``: the heads read the last layer."""
+        if len(self.layer_sizes) > 1:
+            states = states[..., self.layer_slices[-1]]
+        return self.readouts(states)
+
+    def unit_tensors(self) -> list[tuple[torch.Tensor, int, int, int]]:
+        """``(tensor, axis, first, size)`` for every tensor holding a neuron's weights in or out:
+        along ``axis``, index j belongs to neuron ``first + j % size`` (the analysis' ablation)."""
+        out = []
+        last = len(self.layer_sizes) - 1
+        for index, ((feed, recurrent, _), part) in enumerate(zip(self._layers(), self.layer_slices)):
+            first, size = part.start, part.stop - part.start
+            out += [(feed.weight, 0, first, size), (feed.bias, 0, first, size),
+                    (recurrent.bias, 0, first, size), (recurrent.weight, 0, first, size),
+                    (recurrent.weight, 1, first, size)]
+            if index < last:
+                out.append((self.stack[index].feedforward.weight, 1, first, size))
+            else:
+                out += [(lin.weight, 1, first, size) for lin in self.readouts.linears.values()]
+        return out
+
+    def recurrent_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(W_rec, mask) of each layer, bottom up (the analysis' weight perturbation)."""
+        return [(recurrent.weight, mask) for _, recurrent, mask in self._layers()]
+
     def config(self) -> dict:
-        return {"hidden_size": self.hidden_size, "heads": list(self.heads), "tau": self.tau_init,
-                "train_tau": self.train_tau, "activation": self.activation, "h0": self.h0,
-                "input_size": self.input_size}
+        sizes = self.layer_sizes
+        return {"hidden_size": sizes[0] if len(sizes) == 1 else list(sizes),
+                "heads": list(self.heads), "tau": self.tau_init, "train_tau": self.train_tau,
+                "activation": self.activation, "h0": self.h0, "input_size": self.input_size,
+                "leak": self.leak}
 
     def extra_repr(self) -> str:
-        return (f"hidden_size={self.hidden_size}, train_tau={self.train_tau}, "
-                f"activation={self.activation!r}, h0={self.h0!r}")
+        sizes = self.layer_sizes[0] if len(self.layer_sizes) == 1 else list(self.layer_sizes)
+        return (f"hidden_size={sizes}, train_tau={self.train_tau}, activation={self.activation!r}, "
+                f"h0={self.h0!r}, leak={self.leak!r}")

@@ -6,13 +6,27 @@ A model is a ``torch.nn.Module`` with
   (may return the new parameters, see ``agents.models.heads``);
 - ``forward(inputs)``: inputs ``(T, B, input_size)`` → hidden states ``(T, B, hidden)``;
 - ``readout(states)``: ``(..., hidden)`` → logits ``(..., len(heads), 2)``.
-Optional: ``input_size`` (default 1) and ``timescales()`` (monitoring).
+Optional: ``input_size`` (default 1), ``timescales()`` (monitoring) and a ``repeat`` keyword on
+``forward`` (continuous time: training passes ``repeat=k`` for batches whose bits are shown k times).
+
+A ``torch.compile`` wrapper of such a module is one too: checks, attributes, the state dict and
+saving refer to the module inside it (:func:`unwrap`), the forward passes to the compiled code.
 """
 
 from __future__ import annotations
 
+import sys
+
 import torch
 from torch import nn
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module inside a ``torch.compile`` wrapper (``OptimizedModule``), else ``model``."""
+    eval_frame = sys.modules.get("torch._dynamo.eval_frame")  # loaded wherever a model is compiled
+    if eval_frame is not None and isinstance(model, eval_frame.OptimizedModule):
+        return model._orig_mod
+    return model
 
 
 def check_model(model: object, *, try_forward: bool = True) -> None:
@@ -20,6 +34,7 @@ def check_model(model: object, *, try_forward: bool = True) -> None:
     (3 steps, 2 sequences, no gradient, random state restored) and check the shapes."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    model = unwrap(model)
     name = type(model).__name__
     missing = [f"{attr} ({what})" for attr, what in (
         ("heads", "a tuple of the N of its readout heads"),

@@ -1,18 +1,21 @@
 """The supervised training loop: memory-task batches, a curriculum's schedule, the paper's optimizer.
 
-Each epoch trains ``steps_per_epoch`` batches, evaluates accuracy per head, lets a curriculum
-change the head set, gives the model (and the optimizer) the new heads, logs and checkpoints.
+Each epoch trains ``steps_per_epoch`` batches (in continuous time one per repeat k each step),
+evaluates accuracy per head, lets a curriculum change the head set, gives the model (and the
+optimizer) the new heads, logs and checkpoints.
 Read :func:`train` top to bottom; the helpers above it each do one step of that story.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +26,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.models.device import check_device
-from agents.models.protocol import check_model
+from agents.models.protocol import check_model, unwrap
 from agents.training import runstate
 from agents.training.checkpoint import KINDS, save
 from agents.training.monitor import Monitor, timescales
-from memtasks.checks import check_int, check_positive, check_threshold
+from memtasks.checks import check_heads, check_int, check_positive, check_threshold
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -153,12 +156,47 @@ def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Te
     return correct.sum(dim=(0, 1)), labelled.sum(dim=(0, 1))
 
 
+@functools.cache
+def _takes_repeat(forward: Callable[..., Any]) -> bool:
+    """Whether a ``forward`` method has a ``repeat`` keyword (continuous time: τ scaled by k)."""
+    return "repeat" in inspect.signature(forward).parameters
+
+
 def _forward(model: nn.Module, batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits at the labelled steps of a memtasks Batch, and its targets, on ``device``."""
+    """Logits at the labelled steps of a memtasks Batch, and its targets, on ``device``.
+
+    A batch whose bits are repeated k > 1 times passes ``repeat=k`` to a model whose forward
+    takes it (LeakyRNN scales τ by k); other models just see the longer stream.
+    """
     inputs, targets = batch.to_torch(device)
     steps = torch.from_numpy(np.asarray(batch.steps)).to(device)
-    states = model(inputs)
+    repeat = getattr(batch, "repeat", 1)
+    if repeat != 1 and _takes_repeat(type(unwrap(model)).forward):
+        states = model(inputs, repeat=repeat)
+    else:
+        states = model(inputs)
     return model.readout(states[steps]), targets
+
+
+def _batches(env: Any, batch_size: int, rng: np.random.Generator,
+             repeats: tuple[int, ...] | None) -> Iterator[Any]:
+    """One training or evaluation step's batches: the env's own, or one per repeat k in order."""
+    if repeats is None:
+        yield env.unwrapped.sample_batch(batch_size, rng)
+    else:
+        for k in repeats:
+            yield env.unwrapped.sample_batch(batch_size, rng, repeat=k)
+
+
+def _check_repeats(repeats: Any, env: Any) -> tuple[int, ...] | None:
+    """``repeats`` as a tuple of distinct ints >= 1 (None: the env's own batches)."""
+    if repeats is None:
+        return None
+    repeats = check_heads(repeats, "repeats")
+    if "repeat" not in inspect.signature(env.unwrapped.sample_batch).parameters:
+        raise TypeError(f"repeats={repeats!r} is not accepted: env.unwrapped.sample_batch takes "
+                        f"no repeat keyword; expected a memtasks env")
+    return repeats
 
 
 def _check_env(env: Any) -> None:
@@ -211,6 +249,7 @@ class _Settings:
     lr: float
     grad_clip: float | None
     threshold: float
+    repeats: tuple[int, ...] | None
 
     @classmethod
     def check(cls, model: Any, env: Any, *, optimizer: Any, **args: Any) -> _Settings:
@@ -240,6 +279,7 @@ class _Settings:
         threshold = args["threshold"]
         args["threshold"] = check_threshold(getattr(env, "threshold", THRESHOLD)
                                             if threshold is None else threshold)
+        args["repeats"] = _check_repeats(args["repeats"], env)
         checkpoint_dir = args["checkpoint_dir"]
         if (checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
                 and not args["resume"]):
@@ -258,7 +298,8 @@ class _Settings:
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-friendly values, for the config text and the checkpoint."""
-        return {k: v if v is None or isinstance(v, (bool, int, float)) else str(v)
+        return {k: v if v is None or isinstance(v, (bool, int, float)) else
+                list(v) if isinstance(v, tuple) else str(v)
                 for k, v in dataclasses.asdict(self).items()}
 
 
@@ -288,44 +329,51 @@ def _param_names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str
 def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
                  rng: np.random.Generator, epoch: int, run: _Settings, monitor: Monitor,
                  checkpoint: Path | None) -> float:
-    """Train one epoch; return the mean loss. Losses stay on the device between checks."""
+    """Train one epoch; return the mean loss. Losses stay on the device between checks.
+
+    With ``run.repeats`` each step takes one optimizer step per k, in order, as the paper's
+    authors train continuous time; the loss is the mean over all those updates.
+    """
     steps, batch_size, grad_clip, device = (run.steps_per_epoch, run.batch_size, run.grad_clip,
                                             run.device)
-    losses = torch.empty(steps, device=device)
+    losses = torch.empty(steps, len(run.repeats or (1,)), device=device)
     params = [p for group in optimizer.param_groups for p in group["params"]]
     checked = 0
     for step in range(steps):
-        logits, targets = _forward(model, env.unwrapped.sample_batch(batch_size, rng), device)
-        loss = sequence_loss(logits, targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip is not None:
-            nn.utils.clip_grad_norm_(params, grad_clip)
-        optimizer.step()
-        losses[step] = loss.detach()
+        for i, batch in enumerate(_batches(env, batch_size, rng, run.repeats)):
+            loss = sequence_loss(*_forward(model, batch, device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(params, grad_clip)
+            optimizer.step()
+            losses[step, i] = loss.detach()
         monitor.step()
         if step + 1 - checked == NAN_CHECK_EVERY or step + 1 == steps:
             window = losses[checked:step + 1]
             bad = (~torch.isfinite(window)).nonzero()
             if len(bad):
-                first = int(bad[0])
-                raise NonFiniteLossError(epoch, checked + first + 1, float(window[first]), checkpoint)
+                row, col = bad[0].tolist()
+                raise NonFiniteLossError(epoch, checked + row + 1, float(window[row, col]),
+                                         checkpoint)
             checked = step + 1
     return float(losses.mean())
 
 
 @torch.no_grad()
 def _evaluate(model: nn.Module, env: Any, rng: np.random.Generator, steps: int, batch_size: int,
-              device: torch.device) -> dict[int, float]:
-    """Accuracy per head over ``steps`` fresh batches; counts stay on the device until the end."""
+              device: torch.device, repeats: tuple[int, ...] | None = None) -> dict[int, float]:
+    """Accuracy per head over ``steps`` fresh batches (per k with ``repeats``), pooled: labels
+    right over labels scored, across every k (the authors' measure; with "final" labels each k
+    weighs the same). Counts stay on the device until the end."""
     heads = _heads(env)
     correct = torch.zeros(len(heads), dtype=torch.int64, device=device)
     labelled = torch.zeros_like(correct)
     for _ in range(steps):
-        right, total = count_correct(*_forward(model, env.unwrapped.sample_batch(batch_size, rng),
-                                               device))
-        correct += right
-        labelled += total
+        for batch in _batches(env, batch_size, rng, repeats):
+            right, total = count_correct(*_forward(model, batch, device))
+            correct += right
+            labelled += total
     accuracy = (correct.double() / labelled.clamp_min(1).double()).tolist()
     return dict(zip(heads, accuracy))
 
@@ -391,7 +439,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
           device: str | torch.device = "cpu", optimizer: OptimizerFactory | None = None,
           target_N: int | None = None, time_budget: float | None = None, progress: bool = True,
           *, lr: float = LR, grad_clip: float | None = GRAD_CLIP,
-          threshold: float | None = None, description: Mapping[str, Any] | None = None) -> History:
+          threshold: float | None = None, description: Mapping[str, Any] | None = None,
+          repeats: int | Sequence[int] | None = None) -> History:
     """Train ``model`` on ``env`` (a memtasks env, or a curriculum wrapping one); return the History.
 
     Args:
@@ -419,6 +468,10 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
             None takes the curriculum's ``threshold`` (else 0.98).
         description: the run's description as plain JSON (``memtasks train`` passes its
             RunConfig), stored in the checkpoint so that a resumed run can restore its settings.
+        repeats: continuous time, e.g. ``(1, 2, 4)``: every training step draws one batch per k
+            (each bit shown k times) and takes one optimizer step on each, in order; a model whose
+            forward takes ``repeat`` gets ``repeat=k``. Accuracy per head is pooled over all k's
+            evaluation batches. None: the env's own batches (its ``repeat``), one per step.
 
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
@@ -427,7 +480,9 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
                           eval_steps=eval_steps, batch_size=batch_size, seed=seed, logdir=logdir,
                           checkpoint_dir=checkpoint_dir, resume=resume, device=device,
                           optimizer=optimizer, target_N=target_N, time_budget=time_budget,
-                          progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold)
+                          progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold,
+                          repeats=repeats)
+    compiled, model = model, unwrap(model)  # the forward runs compiled; all else on the module
     factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
     checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
@@ -456,15 +511,17 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
         for epoch in range(len(history) + 1, run.epochs + 1):
             tic = time.perf_counter()
             model.train()
-            loss = _train_epoch(model, env, opt, rng, epoch, run, monitor, checkpoint)
+            loss = _train_epoch(compiled, env, opt, rng, epoch, run, monitor, checkpoint)
             train_seconds = time.perf_counter() - tic
             model.eval()
-            accuracy = _evaluate(model, env, rng, run.eval_steps, run.batch_size, device)
+            accuracy = _evaluate(compiled, env, rng, run.eval_steps, run.batch_size, device,
+                                 run.repeats)
             taus = timescales(model)
             record = EpochRecord(
                 epoch=epoch, heads=_heads(env), loss=loss, accuracy=accuracy,
                 seconds=time.perf_counter() - tic,
-                samples_per_second=run.steps_per_epoch * run.batch_size / train_seconds,
+                samples_per_second=(run.steps_per_epoch * run.batch_size
+                                    * len(run.repeats or (1,)) / train_seconds),
                 tau_mean=None if taus is None else taus.mean().item(),
                 tau_std=None if taus is None else taus.std(unbiased=False).item())
             history.records.append(record)

@@ -12,6 +12,7 @@ MULTI, SINGLE = "multihead_parity_N2_N5.pt", "singlehead_parity_N5.pt"
 @pytest.mark.parametrize("make", [
     lambda: LeakyRNN(6, (2, 5), tau=2.0, train_tau=False, activation="tanh", h0="zeros"),
     lambda: LeakyRNN(6, (3,)),
+    lambda: LeakyRNN([5, 4, 3], (2, 3), leak="outside", activation="relu"),
     lambda: GRU(5, (2, 3), input_size=2),
     lambda: LSTM(5, (4,)),
 ])
@@ -31,6 +32,20 @@ def test_round_trip_keeps_kind_config_heads_and_outputs(make, tmp_path):
     torch.manual_seed(1)
     torch.testing.assert_close(loaded.readout(loaded(inputs)), expected)
     assert list(tmp_path.iterdir()) == [tmp_path / "m.pt"]  # no temporary file left behind
+
+
+def test_files_from_before_the_leak_option_load_as_leak_inside(tmp_path):
+    torch.manual_seed(0)
+    model = LeakyRNN(6, (2,), leak="inside")
+    agents.save(model, tmp_path / "m.pt")
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    del payload["config"]["leak"]  # what a file written before the option holds
+    torch.save(payload, tmp_path / "old.pt")
+    old = agents.load(tmp_path / "old.pt")
+    assert old.leak == "inside" and old.config() == model.config()
+    outside = LeakyRNN(6, (2,), leak="outside")
+    agents.save(outside, tmp_path / "out.pt")
+    assert agents.load(tmp_path / "out.pt").leak == "outside"
 
 
 def test_missing_file(tmp_path):

@@ -1,23 +1,11 @@
 import pytest
 import torch
-from torch.nn import functional as F
 
 from agents import LeakyRNN
+from tests.agents.leaky_twin import eager_leaky
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
-
-
-def eager_leaky(model, inputs, h0):
-    """The paper's equation, one step at a time, straight from the model's parameters."""
-    tau = torch.where(model.tau >= 1, model.tau, torch.ones_like(model.tau))  # clamp, no grad below 1
-    w_rec = model.recurrent.weight * (1 - torch.eye(model.hidden_size, dtype=inputs.dtype))
-    act = {"leaky_relu": lambda x: F.leaky_relu(x, 0.01), "relu": F.relu, "tanh": torch.tanh}
-    h, states = h0, []
-    for x in inputs:
-        total = h @ w_rec.T + model.recurrent.bias + x @ model.input.weight.T + model.input.bias
-        h = act[model.activation]((1 - 1 / tau) * h + total / tau)
-        states.append(h)
-    return torch.stack(states)
+LEAKS = ("inside", "outside")
 
 
 def rel_err(a, b):
@@ -29,17 +17,18 @@ def make_model(hidden=12, dtype=torch.float32, activation="leaky_relu", tau_rang
     model = LeakyRNN(hidden, (2, 3), activation=activation, **kw).to(dtype)
     if tau_range is not None:
         with torch.no_grad():
-            model.tau.copy_(torch.linspace(*tau_range, hidden, dtype=dtype)[torch.randperm(hidden)])
+            size = model.hidden_size
+            model.tau.copy_(torch.linspace(*tau_range, size, dtype=dtype)[torch.randperm(size)])
     return model
 
 
-def compare_with_twin(model, dtype, steps=15, batch=5):
+def compare_with_twin(model, dtype, steps=15, batch=5, repeat=1):
     torch.manual_seed(2)
     inputs = torch.randint(0, 2, (steps, batch, model.input_size), dtype=dtype).requires_grad_()
     h0 = (torch.rand(batch, model.hidden_size, dtype=dtype) * 0.1).requires_grad_()
     weights = torch.randn(steps, batch, model.hidden_size, dtype=dtype)
     grads = []
-    for run in (model, lambda x, h: eager_leaky(model, x, h)):
+    for run in (lambda x, h: model(x, h, repeat=repeat), lambda x, h: eager_leaky(model, x, h, repeat)):
         model.zero_grad()
         inputs.grad = h0.grad = None
         states = run(inputs, h0)
@@ -50,17 +39,65 @@ def compare_with_twin(model, dtype, steps=15, batch=5):
     return fast, slow, fast_g, slow_g, (fast_x, slow_x), (fast_h, slow_h)
 
 
-@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-10)])
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("tau_range", [None, (1.0, 50.0), (0.3, 3.0)])
-def test_fast_loop_agrees_with_eager_twin(dtype, tol, activation, tau_range):
-    model = make_model(dtype=dtype, activation=activation, tau_range=tau_range)
-    fast, slow, fast_g, slow_g, xs, hs = compare_with_twin(model, dtype)
+def assert_agrees_with_twin(model, dtype, tol, **kwargs):
+    fast, slow, fast_g, slow_g, xs, hs = compare_with_twin(model, dtype, **kwargs)
     assert rel_err(fast, slow) <= tol
     assert fast_g.keys() == slow_g.keys() and {"tau", "input.weight", "recurrent.weight"} <= fast_g.keys()
     for name in slow_g:
         assert rel_err(fast_g[name], slow_g[name]) <= tol, name
     assert rel_err(*xs) <= tol and rel_err(*hs) <= tol
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-10)])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("tau_range", [None, (1.0, 50.0), (0.3, 3.0)])
+@pytest.mark.parametrize("leak", LEAKS)
+def test_fast_loop_agrees_with_eager_twin(dtype, tol, activation, tau_range, leak):
+    model = make_model(dtype=dtype, activation=activation, tau_range=tau_range, leak=leak)
+    assert_agrees_with_twin(model, dtype, tol)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-10)])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("leak", LEAKS)
+def test_stacked_layers_agree_with_eager_twin(dtype, tol, activation, leak):
+    model = make_model(hidden=[6, 4, 5], dtype=dtype, activation=activation, tau_range=(0.5, 8.0),
+                       leak=leak)
+    fast, slow, fast_g, slow_g, xs, hs = compare_with_twin(model, dtype)
+    assert fast.shape == (15, 5, 15) and rel_err(fast, slow) <= tol
+    assert {f"stack.{i}.{m}.weight" for i in (0, 1) for m in ("feedforward", "recurrent")} <= fast_g.keys()
+    assert fast_g.keys() == slow_g.keys()
+    for name in slow_g:
+        assert rel_err(fast_g[name], slow_g[name]) <= tol, name
+    assert rel_err(*xs) <= tol and rel_err(*hs) <= tol
+
+
+@pytest.mark.parametrize("hidden", [7, [4, 3]])
+@pytest.mark.parametrize("leak", LEAKS)
+def test_repeat_scales_tau_before_the_clamp(hidden, leak):
+    # τ from 0.3: with repeat=3 a τ of 0.5 is effectively 1.5 (clamping first would give 3)
+    model = make_model(hidden=hidden, dtype=torch.float64, tau_range=(0.3, 4.0), leak=leak)
+    assert_agrees_with_twin(model, torch.float64, 1e-10, repeat=3)
+    scaled = make_model(hidden=hidden, dtype=torch.float64, tau_range=(0.3, 4.0), leak=leak)
+    with torch.no_grad():
+        scaled.tau.mul_(3)
+    inputs, h0 = torch.rand(6, 2, 1, dtype=torch.float64), torch.rand(2, model.hidden_size, dtype=torch.float64)
+    torch.testing.assert_close(model(inputs, h0, repeat=3), scaled(inputs, h0), rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(model(inputs, h0, repeat=3), model(inputs, h0))
+
+
+def test_leak_outside_is_the_variant_equation_for_one_neuron():
+    # one neuron, no recurrence (the diagonal is masked): h_t = (1 - 1/τ) h + relu(w x + b) / τ
+    model = LeakyRNN(1, 2, tau=4.0, activation="relu", leak="outside")
+    with torch.no_grad():
+        model.input.weight.fill_(2.0), model.input.bias.fill_(-1.0), model.recurrent.bias.zero_()
+    inputs = torch.tensor([1.0, 0.0, 1.0]).view(3, 1, 1)
+    states = model(inputs, torch.full((1, 1), 0.5)).flatten()
+    torch.testing.assert_close(states, torch.tensor([0.625, 0.46875, 0.6015625]))
+    inside = LeakyRNN(1, 2, tau=4.0, activation="relu")
+    inside.load_state_dict(model.state_dict())  # same weights, act((1 - 1/τ) h + (w x + b) / τ)
+    torch.testing.assert_close(inside(inputs, torch.full((1, 1), 0.5)).flatten(),
+                               torch.tensor([0.625, 0.21875, 0.4140625]))
 
 
 
@@ -102,6 +139,23 @@ def test_clamp_semantics():
     assert torch.all(model.tau.grad[~below] != 0)
 
 
+def test_stacked_shapes_slices_and_readout_of_the_last_layer():
+    model = LeakyRNN([5, 3, 4], (2, 3))
+    assert model.hidden_size == 12 and model.layer_sizes == (5, 3, 4)
+    assert model.layer_slices == (slice(0, 5), slice(5, 8), slice(8, 12))
+    assert model.taus.shape == (12,) and model.readouts.in_features == 4
+    states, final = model(torch.rand(6, 2, 1), return_final=True)
+    assert states.shape == (6, 2, 12) and torch.equal(final, states[-1])
+    changed = states.clone()
+    changed[..., :8] += 1.0  # the heads read the last layer only
+    torch.testing.assert_close(model.readout(changed), model.readout(states))
+    assert not torch.allclose(model.readout(changed[..., [*range(8), 11, 10, 9, 8]]),
+                              model.readout(states))
+    assert model.config()["hidden_size"] == [5, 3, 4]
+    assert LeakyRNN([5], 2).config()["hidden_size"] == 5
+    assert all(torch.all(layer.recurrent.weight.diagonal() == 0) for layer in model.stack)
+
+
 def test_shapes_dtypes_and_final_state():
     model = LeakyRNN(7, (2, 3, 4))
     states, final = model(torch.zeros(9, 4, 1), return_final=True)
@@ -114,8 +168,9 @@ def test_shapes_dtypes_and_final_state():
     assert double(torch.zeros(2, 1, 1, dtype=torch.float64)).dtype == torch.float64
 
 
-def test_carrying_state_over_chunks_equals_one_pass():
-    model = LeakyRNN(8, 2)
+@pytest.mark.parametrize("hidden, leak", [(8, "inside"), ([5, 3], "inside"), ([5, 3], "outside")])
+def test_carrying_state_over_chunks_equals_one_pass(hidden, leak):
+    model = LeakyRNN(hidden, 2, leak=leak)
     inputs = torch.randint(0, 2, (12, 3, 1)).float()
     h0 = torch.rand(3, 8) * 0.1
     whole = model(inputs, h0)
@@ -186,6 +241,10 @@ def test_set_heads_keeps_weights_on_the_model():
     ({"tau": 0.5}, ValueError, "tau"),
     ({"tau": "1"}, TypeError, "tau"),
     ({"input_size": 0}, ValueError, "input_size"),
+    ({"hidden_size": []}, ValueError, "hidden_size"),
+    ({"hidden_size": [4, 0]}, ValueError, "hidden_size"),
+    ({"hidden_size": [4, "2"]}, TypeError, "hidden_size"),
+    ({"leak": "middle"}, ValueError, "leak"),
 ])
 def test_bad_constructor_arguments(kwargs, error, name):
     args = {"hidden_size": 4, "heads": (2,)} | kwargs
@@ -201,6 +260,26 @@ def test_bad_inputs_and_h0():
         model(torch.zeros(3, 2, 1, dtype=torch.int64))
     with pytest.raises(ValueError, match="h0"):
         model(torch.zeros(3, 2, 1), h0=torch.zeros(2, 5))
+    for repeat, error in ((0, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="repeat"):
+            model(torch.zeros(3, 2, 1), repeat=repeat)
+
+
+def test_float64_and_list_h0_and_inputs_are_refused_by_a_float32_model_naming_them():
+    model = LeakyRNN(4, 2)
+    with pytest.raises(TypeError, match=r"inputs of dtype torch.float64 .*expected torch.float32"):
+        model(torch.zeros(3, 2, 1, dtype=torch.float64))
+    with pytest.raises(TypeError, match=r"h0 of type list .*torch.Tensor of shape \(2, 4\)"):
+        model(torch.zeros(3, 2, 1), h0=[[0.0] * 4] * 2)
+    with pytest.raises(TypeError, match=r"h0 of dtype torch.float64"):
+        model(torch.zeros(3, 2, 1), h0=torch.zeros(2, 4, dtype=torch.float64))
+    with pytest.raises(TypeError, match=r"h0 of dtype torch.float64"):  # also when returned final
+        model(torch.zeros(3, 2, 1), h0=torch.zeros(2, 4, dtype=torch.float64), return_final=True)
+    double = LeakyRNN(4, 2).double()  # a float64 model takes float64 end to end
+    states, final = double(torch.zeros(3, 2, 1, dtype=torch.float64), return_final=True)
+    assert states.dtype == final.dtype == double.readout(states).dtype == torch.float64
+    with pytest.raises(TypeError, match=r"inputs of dtype torch.float32 .*expected torch.float64"):
+        double(torch.zeros(3, 2, 1))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 
+from agents import LeakyRNN, load
 from agents.training import runstate
 from agents.training.loop import History, train
 
@@ -43,6 +44,27 @@ def test_six_epochs_equal_three_plus_resume(fresh, tmp_path):
     assert a.keys() == c.keys()
     for name in a:
         assert torch.equal(a[name], c[name]), name
+
+
+@pytest.mark.parametrize("hidden, leak", [([6, 5], "outside"), ([4, 4], "inside")])
+def test_stacked_and_leak_outside_networks_resume_exactly(make_env, tmp_path, hidden, leak):
+    def fresh(init_seed):
+        torch.manual_seed(init_seed)
+        env = make_env(2, curriculum=True)
+        env.threshold = -1.0
+        return LeakyRNN(hidden, (2,), leak=leak), env
+
+    model_a, env_a = fresh(0)
+    full = train(model_a, env_a, epochs=4, checkpoint_dir=tmp_path / "a", **RUN)
+    model_b, env_b = fresh(0)
+    train(model_b, env_b, epochs=2, checkpoint_dir=tmp_path / "b", **RUN)
+    model_c, env_c = fresh(99)
+    resumed = train(model_c, env_c, epochs=4, checkpoint_dir=tmp_path / "b", resume=True, **RUN)
+    assert without_seconds(resumed) == without_seconds(full)
+    for name, value in model_a.state_dict().items():
+        assert torch.equal(model_c.state_dict()[name], value), name
+    saved = load(tmp_path / "b" / runstate.MODELS / "epoch_0004.pt")
+    assert (saved.leak, saved.layer_sizes) == (leak, tuple(hidden))  # saved before the heads grew
 
 
 def test_resume_without_checkpoint_starts_afresh_and_finished_run_returns(fresh, tmp_path):

@@ -1,6 +1,7 @@
 """The curricula on the real memtasks envs: spec, action space, RL self-update, native vector env."""
 
 import gymnasium
+import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
@@ -55,6 +56,25 @@ def test_perfect_agent_climbs_real_parity(parity_agent, play):
     env = curricula.SingleHead(gymnasium.make("memtasks/Parity-v0", N=2), window=5)
     play(env, parity_agent().act, episodes=25)
     assert env.heads == (7,) and [c.episode for c in env.changes] == [5, 10, 15, 20, 25]
+
+
+def test_continuous_time_is_scored_per_original_bit(parity_agent, play):
+    """With repeat=3 a player reading every third bit climbs as fast as on plain parity; one
+    reading every step (N repeated bits, not N bits) never advances."""
+    env = curricula.SingleHead(gymnasium.make("memtasks/Parity-v0", N=2, repeat=3), window=5)
+    agent = parity_agent()
+
+    def act(obs, heads, new_episode):
+        agent.act(obs, heads, new_episode)                 # keeps the stream seen so far
+        bits = agent.seen[0][2::3]                         # each bit's last copy
+        return np.array([[sum(bits[-n:]) % 2 for n in heads]])
+
+    play(env, act, episodes=25)
+    assert env.heads == (7,) and [c.episode for c in env.changes] == [5, 10, 15, 20, 25]
+    naive = curricula.SingleHead(gymnasium.make("memtasks/Parity-v0", N=2, p=0.5, repeat=3),
+                                 window=20)
+    play(naive, parity_agent().act, episodes=60)
+    assert naive.changes == [] and 0.2 < naive.running_accuracy[2] < 0.8
 
 
 def test_random_agent_stays_on_real_parity(random_agent, play):

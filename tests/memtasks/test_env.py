@@ -14,6 +14,8 @@ GRID = [
     dict(N=[5, 2, 3], seq_len=9, p=0.3),
     dict(N=2, seq_len=(2, 6), p=1.0, labels="every_step"),
     dict(N=[2, 6], seq_len=(8, 12), labels="final"),
+    dict(N=[3, 2], repeat=3, labels="every_step"),
+    dict(N=2, seq_len=(2, 5), repeat=2),
 ]
 
 
@@ -45,14 +47,14 @@ def test_check_env(task, kwargs):
 @pytest.mark.parametrize("kwargs", GRID)
 def test_episode_labels_rewards_and_length(task, kwargs, slow):
     env = gym.make(IDS[task], **kwargs)
-    heads, mode = env.unwrapped.heads, env.unwrapped.labels
+    heads, mode, k = env.unwrapped.heads, env.unwrapped.labels, env.unwrapped.repeat
     low, high = env.unwrapped.config.length_range()
     for seed in range(5):
         bits, infos, rewards = run_episode(env, seed)
-        assert low <= len(bits) < high and len(infos) == len(bits)
+        assert len(bits) % k == 0 and low <= len(bits) // k < high and len(infos) == len(bits)
         for t, (info, reward) in enumerate(zip(infos, rewards)):
             scored = mode == "every_step" or t == len(bits) - 1
-            expected = [slow(task, bits, t, n) if scored else -1 for n in heads]
+            expected = [slow(task, bits, t, n, k) if scored else -1 for n in heads]
             np.testing.assert_array_equal(info["labels"], expected)
             assert info["labels"].dtype == np.int64 and info["correct"].dtype == bool
             has = info["labels"] >= 0

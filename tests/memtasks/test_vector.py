@@ -15,7 +15,7 @@ def rollout(envs, config, steps, seed, slow, new_heads=None):
 
     With `new_heads`, the native env switches to them after 5 steps (episodes in progress too).
     """
-    task, heads, mode = config.task, config.heads, config.labels
+    task, heads, mode, k = config.task, config.heads, config.labels, config.repeat
     obs, _ = envs.reset(seed=seed)
     rng = np.random.default_rng(seed)
     streams = [[int(o)] for o in obs[:, 0]]
@@ -37,7 +37,7 @@ def rollout(envs, config, steps, seed, slow, new_heads=None):
                 continue
             t = len(streams[i]) - 1
             scored = mode == "every_step" or terminated[i]
-            expected = [slow(task, streams[i], t, n) if scored else -1 for n in heads]
+            expected = [slow(task, streams[i], t, n, k) if scored else -1 for n in heads]
             np.testing.assert_array_equal(labels, expected)
             has = labels >= 0
             np.testing.assert_array_equal(info["correct"][i], has & (actions[i] == labels))
@@ -55,6 +55,8 @@ def rollout(envs, config, steps, seed, slow, new_heads=None):
     ("Parity", dict(N=[2, 3])),
     ("DMS", dict(N=[4, 2], labels="every_step", p=0.8)),
     ("Parity", dict(N=3, seq_len=(3, 7), labels="every_step")),
+    ("DMS", dict(N=[2, 3], seq_len=(3, 6), labels="every_step", repeat=3)),
+    ("Parity", dict(N=2, seq_len=(2, 5), repeat=2)),
 ])
 def test_native_steps_follow_the_definition(task, kwargs, slow):
     envs = gym.make_vec(f"memtasks/{task}-v0", num_envs=16, vectorization_mode="vector_entry_point", **kwargs)
@@ -63,7 +65,7 @@ def test_native_steps_follow_the_definition(task, kwargs, slow):
     config = gym.make(f"memtasks/{task}-v0", **kwargs).unwrapped.config
     lengths = {len(stream) for stream in rollout(envs, config, 60, 0, slow)}
     low, high = config.length_range()
-    assert lengths == set(range(low, high))              # per-copy lengths cover the whole range
+    assert lengths == {m * config.repeat for m in range(low, high)}   # per-copy lengths cover the range
 
 
 def test_native_and_sync_modes_agree(slow):
