@@ -48,8 +48,10 @@ def test_smoke_pipeline_writes_report_and_resumes(tmp_path, monkeypatch):
     resumed = read_history(tmp_path / "runs" / victim.name)
     assert len(resumed) == victim.epochs and resumed.records[0] == first
     measurements = sorted((tmp_path / "measurements").iterdir())
-    assert any(p.name.endswith("-timescales.json") for p in measurements)
-    assert any(p.name.endswith("-robustness.json") for p in measurements)
+    assert any(p.name.endswith("-paper-timescales.json") for p in measurements)
+    assert any(p.name.endswith("-paper-robustness.json") for p in measurements)
+    assert numbers["protocol"] == "paper"  # the default for claims 5–7
+    assert report.count("Measured with the **paper protocol**") == 3
 
     # rerun: nothing is trained or measured again
     files = [tmp_path / "runs" / s.name / "checkpoint.pt" for s in plan] + measurements

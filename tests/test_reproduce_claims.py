@@ -5,6 +5,7 @@ import json
 import pytest
 
 from agents.experiments.reproduce import claims as C
+from agents.experiments.reproduce import report as R
 from agents.experiments.reproduce import verdict as V
 from agents.experiments.reproduce.plan import SCALES, make_plan
 from agents.training.loop import EpochRecord, History
@@ -143,3 +144,37 @@ def test_claim2_reads_the_curriculum_at_the_fixed_runs_epochs():
     assert claim.numbers["epochs"] == 2 and claim.numbers["multi_head_max_N"] == [3]
     assert claim.numbers["solved"] == {3: False}
     assert list(claim.checks.values())[2] == V.YES  # N = 3 solved by epoch 2
+
+
+@pytest.mark.parametrize("protocol", ["paper", "project"])
+def test_claims_5_to_7_state_their_protocol_in_the_report(protocol, tmp_path):
+    plan = [s for s in make_plan(SCALES["smoke"]) if 6 in s.claims]
+    single, multi = (next(s for s in plan if s.curriculum == c) for c in ("single", "multi"))
+    history = _history([((2,), {2: 0.99}), ((2, 3), {2: 0.99, 3: 0.99})])
+    row = {"N": 3, "k": 1, "protocol": protocol,
+           "ablation": {"longest": 0.4, "shortest": 0.9, "random": 0.8},
+           "perturbation": {"weights": {"epsilon": 0.215, "relative": 0.7},
+                            "tau": {"epsilon": 0.1, "relative": 0.4}}}
+    better = {**row, "ablation": {"longest": 0.99, "shortest": 0.8, "random": 0.9},
+              "perturbation": {"weights": {"epsilon": 0.215, "relative": 0.9},
+                               "tau": {"epsilon": 0.1, "relative": 0.9}}}
+    ev = C.Evidence(plan, {single.name: history, multi.name: history},
+                    robustness={single.name: row, multi.name: better}, protocol=protocol)
+    claims = C.evaluate(ev)
+    assert [c.protocol for c in claims] == [None] * 4 + [protocol] * 3 + [None] * 2
+    assert claims[5].numbers["multi"] == [better["ablation"]]
+    assert claims[5].verdict == claims[6].verdict == V.UNDECIDED  # one seed each: no spread
+    assert ("alone" in claims[5].note) == (protocol == "paper")
+    doc = R.write_numbers(claims, {"scale": "smoke", "command": "memtasks reproduce",
+                                   "protocol": protocol}, tmp_path)
+    report = R.render(doc, tmp_path).read_text()
+    assert report.count(f"Measured with the **{protocol} protocol**") == 3
+    assert [c["protocol"] for c in doc["claims"]][4:7] == [protocol] * 3
+    assert C.Claim.from_dict(doc["claims"][5]).protocol == protocol
+
+
+def test_older_ablation_names_read_as_the_new_ones():
+    old = {"single": {"largest": 0.24, "smallest": 0.26}, "multi": {"largest": 1.0, "smallest": 0.2}}
+    new = {"single": [{"longest": 0.24, "shortest": 0.26}], "multi": [{"longest": 1.0, "shortest": 0.2}]}
+    assert C.checks_ablation(old) == C.checks_ablation(new)
+    assert C.rows_robustness({})(old) == C.rows_robustness({})(new)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.analysis.paper import ABLATION_NAMES
 from agents.experiments.reproduce.plan import PlannedRun
 from agents.experiments.reproduce.verdict import (NA, NO, YES, above, compare, negate,
                                                   verdict)
@@ -36,6 +37,7 @@ class Claim:
     paper: str
     numbers: dict[str, Any]
     note: str = ""
+    protocol: str | None = None  # the analysis protocol behind the numbers (claims 5–7)
 
     @property
     def checks(self) -> Checks:
@@ -52,13 +54,13 @@ class Claim:
     def to_dict(self) -> dict[str, Any]:
         return {"number": self.number, "title": self.title, "paper": self.paper,
                 "verdict": self.verdict, "checks": self.checks, "note": self.note,
-                "numbers": self.numbers}
+                "protocol": self.protocol, "numbers": self.numbers}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Claim:
         """The claim as :meth:`to_dict` wrote it (verdict and checks are recomputed)."""
         return cls(data["number"], data["title"], data["paper"], data["numbers"],
-                   data.get("note", ""))
+                   data.get("note", ""), data.get("protocol"))
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Evidence:
     timescales: dict[str, list[dict]] = field(default_factory=dict)
     robustness: dict[str, dict] = field(default_factory=dict)
     blocked: dict[str, str] = field(default_factory=dict)
+    protocol: str = "paper"  # how timescales and robustness were measured
 
     def runs(self, **match: Any) -> list[tuple[PlannedRun, History]]:
         """Runs with a history whose spec matches every ``field=value`` (init_from None unless asked)."""
@@ -267,19 +270,22 @@ def rows_tau_net(numbers: Mapping[str, Any]) -> list[Row]:
 
 
 def _parts(numbers: Mapping[str, Any], curriculum: str) -> list[dict]:
-    return seeds_of(numbers[curriculum], numeric=False)
+    """Per seed, relative accuracy by ablation group (older files' names largest/smallest
+    read as longest/shortest) or perturbation target."""
+    return [{ABLATION_NAMES.get(k, k): v for k, v in d.items()}
+            for d in seeds_of(numbers[curriculum], numeric=False)]
 
 
 def checks_ablation(numbers: Mapping[str, Any]) -> Checks:
     """Claim 6: longest-τ ablation hurts single-head more; shortest-τ ablation hurts multi-head more."""
     single, multi = _parts(numbers, "single"), _parts(numbers, "multi")
     return {"silencing the longest-τ neurons hurts single-head more":
-            compare(at(multi, "largest"), at(single, "largest")),
+            compare(at(multi, "longest"), at(single, "longest")),
             "silencing the shortest-τ neurons hurts multi-head more":
-            compare(at(single, "smallest"), at(multi, "smallest"))}
+            compare(at(single, "shortest"), at(multi, "shortest"))}
 
 
-WHAT = {"largest": "longest-τ neurons silenced", "smallest": "shortest-τ neurons silenced",
+WHAT = {"longest": "longest-τ neurons silenced", "shortest": "shortest-τ neurons silenced",
         "random": "random neurons silenced", "weights": "weights perturbed", "tau": "τ perturbed"}
 
 
@@ -419,7 +425,8 @@ def claim5(ev: Evidence) -> Claim:
     return Claim(5, "τ_net grows with N in both curricula", PAPER_TEXT[5], {
         c: [{row["N"]: row["tau_net_mean"] for row in ev.timescales[s.name]
              if row["tau_net_mean"] is not None}
-            for s, _ in _leaky(ev, c) if s.name in ev.timescales] for c in ("single", "multi")})
+            for s, _ in _leaky(ev, c) if s.name in ev.timescales] for c in ("single", "multi")},
+        protocol=ev.protocol)
 
 
 def _robustness(ev: Evidence, part: str) -> dict[str, Any]:
@@ -442,10 +449,13 @@ def claim6(ev: Evidence) -> Claim:
     numbers = _robustness(ev, "ablation")
     numbers["k"] = k = next(iter(ev.robustness.values()))["k"] if ev.robustness else None
     at_ = numbers["N"]
+    how = "each silenced alone, accuracies averaged" if ev.protocol == "paper" else \
+        "silenced together"
     return Claim(6, "Ablating long-τ neurons hurts single-head networks far more", PAPER_TEXT[6],
                  numbers, note="" if not at_ else f"Measured at N = {_listing(at_)} (per seed, "
                                                   f"the largest N both curricula solved), {k} "
-                                                  "neuron(s) per group.")
+                                                  f"neuron(s) per group, {how}.",
+                 protocol=ev.protocol)
 
 
 def claim7(ev: Evidence) -> Claim:
@@ -454,7 +464,7 @@ def claim7(ev: Evidence) -> Claim:
     at_ = numbers["N"]
     return Claim(7, "Multi-head networks are more robust to perturbation", PAPER_TEXT[7], numbers,
                  note="" if not at_ else f"Measured at N = {_listing(at_)}; weights ε = 0.215, "
-                                         "τ ε = 0.1.")
+                                         "τ ε = 0.1.", protocol=ev.protocol)
 
 
 def claim8(ev: Evidence) -> Claim:
@@ -492,8 +502,8 @@ CHECKS: dict[int, Callable[[Mapping[str, Any]], Checks]] = {
 ROWS: dict[int, Callable[[Mapping[str, Any]], list[Row]]] = {
     1: rows_curricula, 2: rows_no_curriculum, 3: rows_fixed_tau, 4: rows_tau_growth,
     5: rows_tau_net,
-    6: rows_robustness({("single", "largest"): "0.44", ("multi", "largest"): "0.99",
-                        ("single", "smallest"): "0.90", ("multi", "smallest"): "0.79"}),
+    6: rows_robustness({("single", "longest"): "0.44", ("multi", "longest"): "0.99",
+                        ("single", "shortest"): "0.90", ("multi", "shortest"): "0.79"}),
     7: rows_robustness({("single", "weights"): "0.74", ("multi", "weights"): "0.96",
                         ("single", "tau"): "0.38", ("multi", "tau"): "0.89"}),
     8: rows_gated, 9: rows_retrain}

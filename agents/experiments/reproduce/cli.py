@@ -24,6 +24,9 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
                              "paper: the paper's sizes, trained as sweep jobs (see executor)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="runs go to DIR/runs, the report to DIR/reproduction/REPORT.md")
+    parser.add_argument("--protocol", choices=("paper", "project"), default="paper",
+                        help="how claims 5–7 are measured on the trained networks: paper (the "
+                             "authors' definitions) or project (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan and the estimated time per run, train nothing")
     parser.add_argument("--report-only", action="store_true",
@@ -46,7 +49,8 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
 def _command(args: argparse.Namespace) -> str:
     """The command line as a user would type it (relative --out, the flags that matter)."""
     argv = ["reproduce", "--scale", args.scale, "--out", display_path(args.out)]
-    for flag, value, default in (("--device", args.device, None), ("--threads", args.threads, 1),
+    for flag, value, default in (("--protocol", args.protocol, "paper"),
+                                 ("--device", args.device, None), ("--threads", args.threads, 1),
                                  ("--executor", args.executor, "local"), ("--jobs", args.jobs, None)):
         if value != default:
             argv += [flag, str(value)]
@@ -85,7 +89,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
                                        cpus=executor.cpus or 1)
     report, result = reproduce(scale, args.out, _command(args), progress=not args.no_progress,
                                executor=executor, wait=not args.no_wait, poll=args.poll,
-                               compare=args.compare)
+                               compare=args.compare, protocol=args.protocol)
     if result is not None:
         print_result(result, args.out / "runs")
     print(f"report written to {report}")

@@ -44,7 +44,8 @@ GPUS = {"H100": H100, "H200": dataclasses.replace(H100, name="NVIDIA H200 (H100 
 GROWTH = {"multi": 1.0, "sliding": 1.0, "single": 0.35}  # N per epoch
 PACKING = 0.8   # of the GPU's time that packed runs get (context switches between processes)
 STARTUP = 20.0  # seconds to start the jobs' processes and CUDA contexts
-ANALYSIS = 0.1  # seconds per stage and 1000 recorded steps of 64 units (measured 0.07)
+ANALYSIS = 0.013  # seconds per stage and 1000 recorded steps × trials, 64 units (paper protocol)
+ACCURACY_STEP = 2e-5  # one step of one accuracy test (10 streams of a 64-unit network)
 
 
 def detect_gpu() -> tuple[DeviceCost, str]:
@@ -136,10 +137,12 @@ def packed_seconds(plan: Sequence[PlannedRun], gpu: DeviceCost, jobs: int) -> fl
 
 
 def analysis_seconds(plan: Sequence[PlannedRun], scale: Scale) -> float:
-    """Estimated seconds of the measurements of claims 5–7 (τ_net fits, ablation, perturbation)."""
+    """Estimated seconds of the measurements of claims 5–7 (τ_net fits, ablation, perturbation,
+    by the paper protocol), growing linearly with the network's size."""
     measured = sum(1 for s in plan if 5 in s.claims)
     stages = scale.measured_stages or 2 + scale.epochs // 8
     size = max(1.0, scale.hidden / 64)
     fits = stages * ANALYSIS * scale.record_steps * scale.record_trials / 1000
-    robustness = 8 * scale.accuracy_steps * scale.accuracy_repeats * 2e-5 * (1 + scale.perturb_draws)
+    networks = 1 + 3 * scale.ablate_k() + 2 * scale.perturb_draws  # each neuron silenced alone
+    robustness = networks * (scale.accuracy_steps + 100) * ACCURACY_STEP
     return measured * size * (fits + robustness)

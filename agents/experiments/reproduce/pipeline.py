@@ -58,16 +58,16 @@ def longest_first(plan: Sequence[PlannedRun], gpu: DeviceCost) -> list[PlannedRu
 
 
 def gather(plan: list[PlannedRun], runs_dir: Path, scale: Scale, cache: Path,
-           blocked: dict[str, str], progress: bool = True) -> Evidence:
-    """Histories of the runs that exist, and the measurements of claims 5–7 (cached, so taken of
-    finished runs only: a sweep may still be training the others)."""
+           blocked: dict[str, str], progress: bool = True, protocol: str = "paper") -> Evidence:
+    """Histories of the runs that exist, and the measurements of claims 5–7 by ``protocol``
+    (cached, so taken of finished runs only: a sweep may still be training the others)."""
     histories = {s.name: h for s in plan if (h := read_history(runs_dir / s.name)) is not None
                  and len(h)}
-    ev = Evidence(plan, histories, blocked=blocked)
+    ev = Evidence(plan, histories, blocked=blocked, protocol=protocol)
     measured = [s for s in plan if 5 in s.claims and s.name in histories  # cached: finished only
                 and is_finished(s.config, histories[s.name])]
     for spec in tqdm(measured, desc="measure", unit="run", disable=not progress):
-        ev.timescales[spec.name] = measure.timescales(runs_dir / spec.name, scale, cache)
+        ev.timescales[spec.name] = measure.timescales(runs_dir / spec.name, scale, cache, protocol)
         partner = next((p for p in measured if p.seed == spec.seed and p.task == spec.task
                         and p.curriculum != spec.curriculum), None)
         if partner is None:
@@ -76,7 +76,7 @@ def gather(plan: list[PlannedRun], runs_dir: Path, scale: Scale, cache: Path,
                 for h in (histories[spec.name], histories[partner.name]))
         if N >= 2:
             ev.robustness[spec.name] = measure.robustness(runs_dir / spec.name, N, spec.task,
-                                                          scale, cache)
+                                                          scale, cache, protocol)
     return ev
 
 
@@ -123,26 +123,30 @@ def machine(plan: Sequence[PlannedRun]) -> str:
 
 def reproduce(scale: Scale, out: Path, command: str, progress: bool = True,
               executor: ExecutorConfig | None = None, wait: bool = True, poll: float = 5.0,
-              compare: Path | None = None) -> tuple[Path, SweepResult | None]:
+              compare: Path | None = None,
+              protocol: str = "paper") -> tuple[Path, SweepResult | None]:
     """Run the reproduction at ``scale`` into ``out``; return REPORT.md's path and the sweep's end.
 
     Smoke and cpu scales train every run here, one after the other; the others train as sweep
     jobs on ``executor`` (default: the scale's local jobs, sharing this machine's GPU). Finished
     runs are skipped and unfinished ones resumed, so the command can be stopped and run again.
     ``command`` is the command line shown in the report; ``compare`` another scale's
-    numbers.json to put beside this one's.
+    numbers.json to put beside this one's. Claims 5–7 are measured by ``protocol``: "paper"
+    (the authors' definitions) or "project" (see :mod:`agents.experiments.reproduce.measure`).
     """
     started = time.perf_counter()
+    protocol = measure.check_protocol(protocol)
     plan = make_plan(scale)
     runs_dir, target = out / "runs", out / "reproduction"
     target.mkdir(parents=True, exist_ok=True)
     result, blocked = train_all(plan, scale, runs_dir, progress, executor, wait, poll)
-    ev = gather(plan, runs_dir, scale, out / "measurements", blocked, progress)
+    ev = gather(plan, runs_dir, scale, out / "measurements", blocked, progress, protocol)
     wall_file = target / WALL
     walls = json.loads(wall_file.read_text()) if wall_file.exists() else []
     walls.append(time.perf_counter() - started)
     wall_file.write_text(json.dumps(walls))
-    meta = {"scale": scale.name, "command": command, "sizes": sizes(scale), "runs": len(plan),
+    meta = {"scale": scale.name, "command": command, "protocol": protocol,
+            "sizes": sizes(scale), "runs": len(plan),
             "device": machine(plan), "torch": torch.__version__, "wall_seconds": walls,
             "training_seconds": sum(sum(h.seconds) for h in ev.histories.values())}
     doc = write_numbers(evaluate(ev), meta, target)

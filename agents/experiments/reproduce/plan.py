@@ -61,10 +61,10 @@ class Scale:
     retrain_at: int                 # claim 9: networks saved at this N ...
     retrain_N: tuple[int, ...]      # ... are retrained on each of these
     retrain_epochs: int
-    record_steps: int               # τ_net: recorded steps per trial
+    record_steps: int               # τ_net: recorded steps per trial (the paper: 100,000 × 10)
     record_trials: int
-    accuracy_steps: int             # ablation / perturbation accuracy tests
-    accuracy_repeats: int
+    accuracy_steps: int             # ablation / perturbation accuracy tests (the paper: 1,000
+    accuracy_repeats: int           # scored steps, 10 streams, 10 perturbations per ε)
     perturb_draws: int
     threshold: float = 0.98         # accuracy that counts as solved (smoke: low, so stages run)
     device: str = "cpu"
@@ -96,25 +96,25 @@ SCALES: Mapping[str, Scale] = {
                  eval_steps=10, batch_size=128, time_budget=120.0, max_N=None,
                  tasks=("parity", "dms"), fixed_N=(4, 6, 8, 10, 12), fixed_taus=(1.0, 3.0),
                  gated=("gru",), retrain_at=6, retrain_N=(8, 10, 12), retrain_epochs=10,
-                 record_steps=3000, record_trials=2, accuracy_steps=1000, accuracy_repeats=5,
-                 perturb_draws=2),
+                 record_steps=100_000, record_trials=10, accuracy_steps=1000, accuracy_repeats=10,
+                 perturb_draws=10),
     # the paper's network and training settings, capped to fit ~10 min on one H100 (see
     # docs/reproduction/README.md for how the caps were chosen)
     "gpu": Scale("gpu", hidden=500, gated_hidden=32, seeds=2, epochs=40, steps_per_epoch=600,
                  eval_steps=50, batch_size=256, time_budget=420.0, max_N=40,
                  tasks=("parity", "dms"), fixed_N=(5, 8, 12, 16), fixed_taus=(1.0, 2.0, 3.0),
                  gated=("gru", "lstm"), retrain_at=12, retrain_N=(14, 20), retrain_epochs=5,
-                 record_steps=1000, record_trials=2, accuracy_steps=500, accuracy_repeats=3,
+                 record_steps=5000, record_trials=4, accuracy_steps=500, accuracy_repeats=4,
                  perturb_draws=2, device="cuda", trains_locally=False,
-                 caps={"single": 45, "dms": 12, "fixed_tau": 18, "none": 12, "gated": 20},
-                 control_seeds=2, fixed_seeds=1, gated_device="cpu", gated_fixed_N=(5, 10, 20), jobs=15,
-                 measured_stages=5),
+                 caps={"single": 45, "dms": 10, "fixed_tau": 15, "none": 10, "gated": 20},
+                 control_seeds=2, fixed_seeds=1, gated_device="cpu", gated_fixed_N=(5, 10, 20),
+                 jobs=15, measured_stages=5),
     "paper": Scale("paper", hidden=500, gated_hidden=128, seeds=4, epochs=1000,
                    steps_per_epoch=600, eval_steps=50, batch_size=256, time_budget=None,
                    max_N=100, tasks=("parity", "dms"), fixed_N=(5, 10, 15, 20, 25, 30),
                    fixed_taus=(1.0, 2.0, 3.0), gated=("gru", "lstm"), retrain_at=16,
-                   retrain_N=tuple(range(16, 47, 5)), retrain_epochs=20, record_steps=10_000,
-                   record_trials=4, accuracy_steps=1000, accuracy_repeats=10, perturb_draws=5,
+                   retrain_N=tuple(range(16, 47, 5)), retrain_epochs=20, record_steps=100_000,
+                   record_trials=10, accuracy_steps=1000, accuracy_repeats=10, perturb_draws=10,
                    device="cuda", trains_locally=False),
 }
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from agents.experiments.reproduce.claims import PAPER, Claim
 from agents.experiments.reproduce.figures import draw
+from agents.experiments.reproduce.measure import PROTOCOL_TEXT
 from agents.experiments.reproduce.plan import Scale
 from agents.experiments.reproduce.verdict import (INCONCLUSIVE, NA, NO, NOT, ONE, PARTLY,
                                                   REPRODUCED, UNDECIDED, UNTESTED, WITHIN, YES,
@@ -55,7 +56,8 @@ def sizes(scale: Scale) -> str:
     return (f"leaky RNN {scale.hidden} units (GRU/LSTM {scale.gated_hidden}), {scale.seeds} "
             f"seed(s) per curriculum ({scale.control_seeds} in the control grids), at most "
             f"{scale.epochs} epochs{caps and ' (by arm:' + caps[1:] + ')'} × "
-            f"{scale.steps_per_epoch} batches of {scale.batch_size}, time budget per run {budget}")
+            f"{scale.steps_per_epoch} batches of {scale.batch_size}, time budget per run {budget}; "
+            f"claims 5–7 recorded over {scale.record_trials} trials × {scale.record_steps:,} steps")
 
 
 def write_numbers(claims: Sequence[Claim], meta: Mapping[str, Any], out: Path) -> dict:
@@ -158,6 +160,7 @@ def render(doc: Mapping, out: Path, other: Mapping | None = None,
             for name, outcome in (claim.checks if claim else {}).items():
                 checks.setdefault(name, ["—"] * len(cols))[i] = outcome
         lines += [*_table(["check", *names], [[q, *r] for q, r in checks.items()]), ""]
+        lines += _protocols(names, per)
         lines += ["**Verdict:** " + "; ".join(f"{n} **{p.verdict if p else '—'}**"
                                               for n, p in zip(names, per)) + ".", ""]
         lines += [f"{n}: {p.note}" for n, p in zip(names, per) if p and p.note]
@@ -166,6 +169,18 @@ def render(doc: Mapping, out: Path, other: Mapping | None = None,
     report = out / REPORT
     report.write_text("\n".join(lines) + "\n")
     return report
+
+
+def _protocols(names: Sequence[str], per: Sequence[Claim | None]) -> list[str]:
+    """How claims 5–7 were measured: one line if every column agrees, else one per column."""
+    used = {(n, p.protocol) for n, p in zip(names, per) if p and p.protocol}
+    if not used:
+        return []
+    if len({p for _, p in used}) == 1:
+        p = next(iter(used))[1]
+        return [f"Measured with the **{p} protocol**: {PROTOCOL_TEXT[p]}.", ""]
+    return [f"{n}: measured with the **{p} protocol**: {PROTOCOL_TEXT[p]}." for n, p in sorted(used)
+            ] + [""]
 
 
 def display_path(path: str | os.PathLike) -> str:
