@@ -61,6 +61,12 @@ def test_smoke_pipeline_writes_report_and_resumes(tmp_path, monkeypatch):
     again = json.loads((out / "numbers.json").read_text())
     assert again["claims"] == numbers["claims"] and len(again["wall_seconds"]) == 2
 
+    # the interrupted-then-resumed reproduction gives the numbers of one uninterrupted call
+    one = tmp_path / "one"
+    assert main(["reproduce", "--scale", "smoke", "--out", str(one), "--no-progress"]) == 0
+    assert json.loads((one / "reproduction" / "numbers.json").read_text())["claims"] == \
+        numbers["claims"]
+
     # the report is a function of numbers.json: re-rendered without the runs, it is the same
     before = (out / "REPORT.md").read_text()
     (out / "REPORT.md").unlink()
