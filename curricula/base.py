@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
 from curricula.checks import check_accuracy, check_head_set, check_max_N
-from memtasks.checks import check_heads, check_int, check_threshold
+from memtasks.checks import check_heads, check_int, check_threshold, reject
 
 logger = logging.getLogger("curricula")
 
@@ -197,7 +197,10 @@ class CurriculumMixin:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a `state_dict`, setting the env's heads to the saved ones."""
+        """Restore a `state_dict`, setting the env's heads to the saved ones.
+
+        The whole state is checked first; a bad one raises TypeError/ValueError and changes nothing.
+        """
         if not isinstance(state, Mapping):
             raise TypeError(f"state must be a mapping from state_dict(), got {type(state).__name__}")
         missing = [k for k in STATE_KEYS if k not in state]
@@ -206,19 +209,63 @@ class CurriculumMixin:
         if state["schedule"] != type(self).__name__:
             raise ValueError(f"state is from a {state['schedule']!r} curriculum, this one is {type(self).__name__!r}")
         heads = check_heads(state["heads"], "state['heads']")
-        recent = [(np.asarray(c, np.int64), np.asarray(n, np.int64)) for c, n in state["recent"]]
-        if any(c.shape != (len(heads),) or n.shape != (len(heads),) for c, n in recent):
-            raise ValueError(f"state['recent'] must hold one count per head {heads} for each episode")
-        self._apply(heads)
-        self.epoch = check_int(state["epoch"], "state['epoch']", minimum=0)
-        self.episodes = check_int(state["episodes"], "state['episodes']", minimum=0)
-        self.finished = bool(state["finished"])
-        self.changes = [
-            Change(int(c["epoch"]), int(c["episode"]), tuple(c["before"]), tuple(c["heads"])) for c in state["changes"]
-        ]
-        self.stage_reached = {int(n): int(e) for n, e in state["stage_reached"]}
+        if self.max_N is not None and max(heads) > self.max_N:
+            raise reject("state['heads']", state["heads"], f"N <= max_N={self.max_N}")
+        epoch = check_int(state["epoch"], "state['epoch']", minimum=0)
+        episodes = check_int(state["episodes"], "state['episodes']", minimum=0)
+        if not isinstance(state["finished"], bool):
+            raise reject("state['finished']", state["finished"], "True or False", TypeError)
+        changes = [_change(c, f"state['changes'][{i}]") for i, c in enumerate(_listed(state["changes"], "state['changes']"))]
+        stage_reached = dict(
+            _stage(pair, f"state['stage_reached'][{i}]") for i, pair in enumerate(_listed(state["stage_reached"], "state['stage_reached']"))
+        )
+        recent = [_counts(pair, f"state['recent'][{i}]", len(heads)) for i, pair in enumerate(_listed(state["recent"], "state['recent']"))]
+        self._apply(heads)  # the env validates its own heads before it changes anything
+        self.epoch, self.episodes, self.finished = epoch, episodes, state["finished"]
+        self.changes, self.stage_reached = changes, stage_reached
         self._recent = deque(recent, maxlen=self.window)
         self._forget_episodes()
+
+
+def _listed(value: Any, name: str) -> Sequence[Any]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise reject(name, value, "a list", TypeError)
+    return value
+
+
+def _stage(value: Any, name: str) -> tuple[int, int]:
+    """An [N, epoch] pair of `stage_reached`: N >= 1, epoch >= 0."""
+    pair = _listed(value, name)
+    if len(pair) != 2:
+        raise reject(name, value, "a pair [N, epoch]")
+    return check_int(pair[0], f"{name}[0]"), check_int(pair[1], f"{name}[1]", minimum=0)
+
+
+def _change(value: Any, name: str) -> Change:
+    if not isinstance(value, Mapping) or set(value) != {"epoch", "episode", "before", "heads"}:
+        raise reject(name, value, "a mapping with keys epoch, episode, before, heads")
+    return Change(
+        check_int(value["epoch"], f"{name}['epoch']", minimum=0),
+        check_int(value["episode"], f"{name}['episode']", minimum=0),
+        check_heads(value["before"], f"{name}['before']"),
+        check_heads(value["heads"], f"{name}['heads']"),
+    )
+
+
+def _counts(value: Any, name: str, heads: int) -> tuple[np.ndarray, np.ndarray]:
+    """One episode's (correct, labelled) counts per head: ints, 0 <= correct <= labelled."""
+    pair = _listed(value, name)
+    if len(pair) != 2:
+        raise reject(name, value, "a pair [correct, labelled]")
+    correct, labelled = (
+        [check_int(n, f"{name}[{k}][{h}]", minimum=0) for h, n in enumerate(_listed(counts, f"{name}[{k}]"))]
+        for k, counts in enumerate(pair)
+    )
+    if len(correct) != heads or len(labelled) != heads:
+        raise reject(name, value, f"one count per head ({heads}) in each list")
+    if any(c > n for c, n in zip(correct, labelled)):
+        raise reject(name, value, "no more correct than labelled steps")
+    return np.asarray(correct, np.int64), np.asarray(labelled, np.int64)
 
 
 class Curriculum(CurriculumMixin, gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+
+
+SEED_MAX = 2**64 - 1  # the largest seed torch, numpy and Python's random all accept
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the largest number a float32 parameter holds
 
 
 def reject(name: str, value: object, expected: str, error: type[Exception] = ValueError) -> Exception:
@@ -29,13 +34,19 @@ def is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def check_int(value: object, name: str, minimum: int = 1) -> int:
-    """``value`` as an int ≥ ``minimum``."""
+def check_int(value: object, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """``value`` as an int ≥ ``minimum`` (and ≤ ``maximum``)."""
+    expected = f"an int >= {minimum}" if maximum is None else f"an int in [{minimum}, {maximum}]"
     if not is_int(value):
-        raise reject(name, value, f"an int >= {minimum}", TypeError)
-    if value < minimum:  # type: ignore[operator]
-        raise reject(name, value, f"an int >= {minimum}")
+        raise reject(name, value, expected, TypeError)
+    if value < minimum or (maximum is not None and value > maximum):  # type: ignore[operator]
+        raise reject(name, value, expected)
     return int(value)  # type: ignore[arg-type]
+
+
+def check_seed(value: object, name: str = "seed") -> int:
+    """``value`` as a seed every generator of the project accepts: an int in [0, 2**64 - 1]."""
+    return check_int(value, name, 0, SEED_MAX)
 
 
 def check_probability(value: object, name: str, allow_none: bool = False) -> float | None:
@@ -50,14 +61,17 @@ def check_probability(value: object, name: str, allow_none: bool = False) -> flo
     return float(value)  # type: ignore[arg-type]
 
 
-def check_positive(value: Any, name: str, optional: bool = False) -> float | None:
-    """``value`` as a finite float > 0 (or None where ``optional``)."""
+def check_positive(value: Any, name: str, optional: bool = False,
+                   maximum: float = math.inf) -> float | None:
+    """``value`` as a finite float > 0 and ≤ ``maximum`` (or None where ``optional``)."""
     expected = f"{'None or ' if optional else ''}a finite number > 0"
+    if maximum < math.inf:
+        expected += f" and <= {maximum:.3g}"
     if value is None and optional:
         return None
     if not is_real(value):
         raise reject(name, value, expected, TypeError)
-    if not (math.isfinite(value) and value > 0):
+    if not (math.isfinite(value) and 0 < value <= maximum):
         raise reject(name, value, expected)
     return float(value)
 
@@ -93,3 +107,30 @@ def check_heads(value: object, name: str = "N", minimum: int = 1) -> tuple[int, 
     if not values or min(values) < minimum or len(set(values)) != len(values):
         raise reject(name, value, accepted)
     return tuple(int(n) for n in values)
+
+
+def physical_memory() -> int:
+    """Bytes of RAM in this machine (the ceiling any one computation here can use)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def format_bytes(count: float) -> str:
+    """``count`` bytes in binary units, e.g. ``"1.5 GiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if count < 1024:
+            return f"{count:.3g} {unit}"
+        count /= 1024
+    return f"{count:.3g} PiB"
+
+
+def check_memory(needed: float, what: str, available: float | None = None,
+                 where: str = "this machine's memory") -> None:
+    """Refuse up front (ValueError naming ``what``) work whose memory estimate exceeds ``available``.
+
+    ``available`` defaults to the machine's RAM: the check catches absurd sizes before an
+    allocator fails deep inside numpy or torch, not tight fits.
+    """
+    available = physical_memory() if available is None else available
+    if needed > available:
+        raise ValueError(f"{what} is not accepted: it needs about {format_bytes(needed)} of "
+                         f"memory, more than the {format_bytes(available)} of {where}")

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from memtasks.checks import check_choice, check_heads, check_int, check_probability, is_int, reject
+from memtasks.checks import (check_choice, check_heads, check_int, check_memory, check_probability,
+                             is_int, reject)
 
 TASKS = ("parity", "dms")
 LABEL_MODES = ("final", "every_step")
@@ -83,6 +84,14 @@ class TaskConfig:
         self.p = validate_p(self.p)
         self.labels = validate_labels(self.labels)
         self.repeat = check_int(self.repeat, "repeat", 1)
+        self._check_memory()
+
+    def _check_memory(self) -> None:
+        """Refuse a task whose single longest episode (bits, random draws, int64 labels per head)
+        would not fit in this machine's memory."""
+        longest = (self.length_range()[1] - 1) * self.repeat
+        what = f"N={list(self.heads)}" if self.seq_len is None else f"seq_len={self.seq_len!r}"
+        check_memory(longest * (5 + 8 * len(self.heads)), f"{what} (episodes up to {longest} steps)")
 
     def length_range(self) -> tuple[int, int]:
         """The (low, high) range of sequence lengths in original bits, high exclusive."""

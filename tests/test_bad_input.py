@@ -9,6 +9,7 @@ run was already there). A new command or argument is one more row.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import signal
@@ -31,6 +32,11 @@ import curricula
 import memtasks
 from agents import GRU, LSTM, LeakyRNN, analysis
 from agents.experiments.cli import COMMANDS, main
+from agents.experiments.config import RunConfig
+from agents.experiments.summarize import write_summary
+from agents.experiments.sweep import SweepRun, read_sweep_file
+from agents.training.loop import History
+from agents.training.runlock import RunLock
 from memtasks.vector import MemoryTaskVectorEnv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,6 +91,85 @@ def hostile_file(tmp: Path) -> Path:
     path = tmp / "hostile.pt"
     path.write_bytes(pickle.dumps({"format": "memtasks-model-v1", "evil": Hostile()}))
     return path
+
+
+def damaged_run(change: Callable[[dict], object]) -> Callable[[Path], Path]:
+    """A finished run whose checkpoint.pt, still correctly tagged, was edited by ``change``."""
+    def make(tmp: Path) -> Path:
+        run = finished_run(tmp)
+        state = torch.load(run / "checkpoint.pt", weights_only=True)
+        change(state)
+        torch.save(state, run / "checkpoint.pt")
+        return run
+    return make
+
+
+def bad_rng(state: dict) -> None:
+    state["rng"]["torch"] = torch.zeros(3, dtype=torch.uint8)
+
+
+def a_sweep(tmp: Path) -> Path:
+    """A sweep directory holding one finished run."""
+    tiny_train(tmp, checkpoint_dir=tmp / "sweep" / "c" / "seed_0", logdir=None)
+    return tmp / "sweep"
+
+
+def sweep_file(content: object) -> Callable[[Path], Path]:
+    """``tmp/grid/sweep.json`` holding ``content`` as JSON."""
+    def make(tmp: Path) -> Path:
+        (tmp / "grid").mkdir()
+        (tmp / "grid" / "sweep.json").write_text(json.dumps(content))
+        return tmp / "grid"
+    return make
+
+
+def grid_file(text: str) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        (tmp / "grid.toml").write_text(text)
+        return tmp / "grid.toml"
+    return make
+
+
+def run_with_model_named(name: str) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        run = finished_run(tmp)
+        (run / "models" / "epoch_0001.pt").rename(run / "models" / name)
+        return run
+    return make
+
+
+def model_with_wrong_shape(tmp: Path) -> Path:
+    """A model file whose recurrent weight does not have the shape its config asks for."""
+    path = tmp / "m.pt"
+    agents.save(LeakyRNN(4, (2,)), path)
+    payload = torch.load(path, weights_only=True)
+    payload["state_dict"]["recurrent.weight"] = torch.zeros(3, 5)
+    torch.save(payload, path)
+    return path
+
+
+def a_fifo(tmp: Path) -> Path:
+    os.mkfifo(tmp / "pipe.pt")
+    return tmp / "pipe.pt"
+
+
+def good_model(tmp: Path) -> Path:
+    agents.save(LeakyRNN(4, (2,)), tmp / "good.pt")
+    return tmp / "good.pt"
+
+
+def truncated_history(tmp: Path) -> Path:
+    path = finished_run(tmp) / "history.json"
+    path.write_text(path.read_text()[:40])
+    return path
+
+
+def curriculum_state(**changes: object) -> Callable[[Path], object]:
+    """Load a MultiHead(max_N=4) state with ``changes`` applied."""
+    def call(tmp: Path) -> None:
+        env = curricula.MultiHead(parity(N=2), max_N=4)
+        env.load_state_dict(env.state_dict() | changes)
+    return call
 
 
 @dataclass
@@ -166,13 +251,39 @@ PY_ROWS = [
         (TypeError, ValueError), ("2",)),
     Row("curriculum state empty", lambda t: curricula.MultiHead(parity()).load_state_dict({}),
         ValueError, ("state",)),
+    Row("curriculum state finished 'no'", curriculum_state(finished="no"), TypeError,
+        ("finished", "'no'")),
+    Row("curriculum state heads above max_N", curriculum_state(heads=[2, 9]), ValueError,
+        ("heads", "max_N")),
+    Row("curriculum state float counts", curriculum_state(recent=[[[1.5], [2]]]), TypeError,
+        ("recent", "1.5")),
+    Row("curriculum state epoch float", curriculum_state(epoch=2.7), TypeError, ("epoch", "2.7")),
+    # absurd sizes: refused with an estimate of the memory needed, before allocating
+    Row("env N absurd", lambda t: parity(N=10**30), ValueError, ("N", "memory")),
+    Row("env seq_len absurd", lambda t: parity(N=2, seq_len=10**13), ValueError,
+        ("seq_len", "memory")),
+    Row("leaky hidden absurd", lambda t: LeakyRNN(10**7, (2,)), ValueError,
+        ("hidden_size", "memory")),
+    Row("lstm hidden absurd", lambda t: LSTM(10**6, (2,)), ValueError, ("hidden_size", "memory")),
+    Row("leaky tau overflows float32", lambda t: LeakyRNN(8, (2,), tau=1e300), ValueError,
+        ("tau", "1e+300")),
     # agents.train
     Row("train epochs 0", lambda t: tiny_train(t, epochs=0), ValueError, ("epochs", "0")),
     Row("train batch_size -1", lambda t: tiny_train(t, batch_size=-1), ValueError, ("batch_size",)),
     Row("train steps float", lambda t: tiny_train(t, steps_per_epoch=1.5), TypeError,
         ("steps_per_epoch",)),
     Row("train lr nan", lambda t: tiny_train(t, lr=float("nan")), ValueError, ("lr", "nan")),
+    Row("train lr overflows float32", lambda t: tiny_train(t, lr=1e300), ValueError,
+        ("lr", "1e+300")),
     Row("train seed negative", lambda t: tiny_train(t, seed=-1), ValueError, ("seed",)),
+    Row("train seed 2**70", lambda t: tiny_train(t, seed=2**70), ValueError, ("seed", str(2**70))),
+    Row("train batch_size absurd", lambda t: tiny_train(t, batch_size=10**11), ValueError,
+        ("batch_size", "memory")),
+    Row("train logdir empty", lambda t: tiny_train(t, logdir=""), ValueError, ("logdir", "''")),
+    Row("train checkpoint_dir empty", lambda t: tiny_train(t, checkpoint_dir=""), ValueError,
+        ("checkpoint_dir",)),
+    Row("train logdir name too long", lambda t: tiny_train(t, logdir=t / ("x" * 300)), ValueError,
+        ("logdir", "too long")),
     Row("train device tpu", lambda t: tiny_train(t, device="tpu"), ValueError, ("device", "tpu")),
     Row("train resume without dir", lambda t: tiny_train(t, resume=True, checkpoint_dir=None),
         ValueError, ("resume", "checkpoint_dir")),
@@ -195,6 +306,17 @@ PY_ROWS = [
     Row("train resume run of other model", lambda t: tiny_train(finished_run(t).parent, resume=True,
                                                          epochs=2, model=LeakyRNN(6, (2,))),
         ValueError, ("checkpoint.pt", "model")),
+    *[Row(f"train resume damaged run: {what}", lambda t, make=make: tiny_train(
+        make(t).parent, resume=True, epochs=2), ValueError, ("checkpoint.pt", *words))
+      for what, make, words in [
+          ("without rng", damaged_run(lambda s: s.pop("rng")), ("'rng'",)),
+          ("heads a string", damaged_run(lambda s: s.update(heads="abc")), ("'heads'",)),
+          ("bad rng state", damaged_run(bad_rng), ("random state",)),
+          ("history without records", damaged_run(lambda s: s.update(history={})), ("history",)),
+          ("optimizer of nothing", damaged_run(lambda s: s.update(
+              optimizer={"state": {}, "param_groups": []})), ("optimizer",))]],
+    Row("train run in use", lambda t: _train_while_locked(t), ValueError,
+        ("in use", str(os.getpid()))),
     # checkpoints
     Row("load missing", lambda t: agents.load(t / "nope.pt"), FileNotFoundError, ("nope.pt",)),
     Row("load empty", lambda t: agents.load(empty_file(t)), ValueError, ("e.pt", "empty")),
@@ -202,6 +324,14 @@ PY_ROWS = [
     Row("load hostile pickle", lambda t: agents.load(hostile_file(t)), ValueError, ("hostile.pt",)),
     Row("load a run checkpoint", lambda t: agents.load(finished_run(t) / "checkpoint.pt"),
         ValueError, ("checkpoint.pt", "model file")),
+    Row("load a directory", lambda t: agents.load(t), ValueError, ("directory", "regular file")),
+    Row("load a FIFO", lambda t: agents.load(a_fifo(t)), ValueError, ("pipe.pt", "FIFO")),
+    Row("load map_location bogus", lambda t: agents.load(good_model(t), map_location="bogus"),
+        ValueError, ("map_location", "bogus")),
+    Row("load wrong-shape tensor", lambda t: agents.load(model_with_wrong_shape(t)), ValueError,
+        ("m.pt", "recurrent.weight", "shape")),
+    Row("history truncated", lambda t: History.read(truncated_history(t)),
+        ValueError, ("history.json",)),
     Row("save foreign model", lambda t: agents.save(nn.Linear(2, 2), t / "m.pt"), TypeError,
         ("Linear",)),
     Row("reference heads > stored", lambda t: agents.load_reference_checkpoint(
@@ -216,7 +346,38 @@ PY_ROWS = [
     Row("analysis perturb target", lambda t: analysis.perturb(LeakyRNN(4, (2,)), target="bias",
                                                               epsilon=0.1), ValueError,
         ("target", "bias")),
+    Row("analysis record steps absurd", lambda t: analysis.record(LeakyRNN(4, (2,)), steps=10**12),
+        ValueError, ("steps", "memory")),
+    Row("analyze seed -1", lambda t: analysis.analyze_run(finished_run(t), seed=-1), ValueError,
+        ("seed", "-1")),
+    Row("analyze model not epoch_<n>", lambda t: analysis.analyze_run(
+        run_with_model_named("epoch_abc.pt")(t)), ValueError, ("epoch_abc.pt",)),
+    Row("analyze config a list", lambda t: analysis.analyze_run(
+        damaged_run(lambda s: s.update(config=[1]))(t)), ValueError, ("checkpoint.pt", "task")),
+    Row("analyze out a file", lambda t: analysis.analyze_run(finished_run(t), a_file(t)),
+        ValueError, ("out_dir", "plain-file")),
+    # sweeps and summaries
+    Row("summarize out a file", lambda t: write_summary(a_sweep(t), a_file(t)), ValueError,
+        ("out_dir", "plain-file")),
+    Row("sweep.json without runs", lambda t: read_sweep_file(sweep_file({})(t)), ValueError,
+        ("sweep.json", "runs")),
+    Row("sweep path outside", lambda t: SweepRun(RunConfig(), "a/../../x", "c"), ValueError,
+        ("path", "a/../../x")),
+    Row("sweep path absolute", lambda t: SweepRun(RunConfig(), "/tmp/x", "c"), ValueError,
+        ("path", "/tmp/x")),
 ]
+
+
+def _history_file(run: Path, text: str) -> None:
+    run.mkdir(parents=True)
+    (run / "history.json").write_text(text)
+
+
+def _train_while_locked(tmp: Path) -> None:
+    """Train into a run directory that this process holds the lock of (as another writer would)."""
+    (tmp / "run").mkdir()
+    with RunLock(tmp / "run"):
+        tiny_train(tmp)
 
 
 def _reference(tmp: Path) -> Path:
@@ -267,7 +428,9 @@ def test_python_bad_input_is_refused_clearly(row: Row, tmp_path, monkeypatch):
     (finished_run, lambda t: tiny_train(t, epochs=2)),
     (corrupt_run, lambda t: tiny_train(t, resume=True, epochs=2)),
     (finished_run, lambda t: tiny_train(t, resume=True, epochs=2, model=LeakyRNN(6, (2,)))),
-], ids=["no resume", "corrupt", "other model"])
+    (damaged_run(bad_rng), lambda t: tiny_train(t, resume=True, epochs=2)),
+    (damaged_run(lambda s: s.update(history={})), lambda t: tiny_train(t, resume=True, epochs=2)),
+], ids=["no resume", "corrupt", "other model", "bad rng", "bad history"])
 def test_refused_train_leaves_an_existing_run_untouched(setup, call, tmp_path):
     run = setup(tmp_path)
     before = snapshot(run)
@@ -314,7 +477,38 @@ CLI_ROWS = [
     CliRow("train resume corrupt", ("train", *TINY, "--epochs", "2", "--resume", "--logdir",
                                     "{tmp}/run"), ("checkpoint.pt",), prepare=corrupt_run,
            run_dir="run"),
+    CliRow("train hidden absurd", ("train", *TINY, "--hidden", "10000000", "--logdir", "{tmp}/run"),
+           ("hidden_size", "memory"), run_dir="run"),
+    CliRow("train heads absurd", ("train", *TINY, "--heads", "100000000000", "--logdir",
+                                  "{tmp}/run"), ("N=", "memory"), run_dir="run"),
+    CliRow("train batch-size absurd", ("train", *TINY, "--batch-size", "100000000000", "--logdir",
+                                       "{tmp}/run"), ("batch_size", "memory"), run_dir="run"),
+    CliRow("train seed 2**70", ("train", *TINY, "--seed", str(2**70), "--logdir", "{tmp}/run"),
+           ("--seed", str(2**70)), run_dir="run"),
+    CliRow("train lr 1e300", ("train", *TINY, "--lr", "1e300", "--logdir", "{tmp}/run"),
+           ("lr", "1e+300"), run_dir="run"),
+    CliRow("train tau 1e300", ("train", *TINY, "--tau", "1e300", "--logdir", "{tmp}/run"),
+           ("tau", "1e+300"), run_dir="run"),
+    CliRow("train logdir empty", ("train", *TINY, "--logdir", ""), ("--logdir", "''")),
+    CliRow("train logdir 300 chars", ("train", *TINY, "--logdir", "{tmp}/" + "x" * 300),
+           ("logdir", "too long")),
+    CliRow("train resume damaged run", ("train", *TINY, "--epochs", "2", "--resume", "--logdir",
+                                        "{tmp}/run"), ("checkpoint.pt", "'rng'"),
+           prepare=damaged_run(lambda s: s.pop("rng")), run_dir="run"),
     CliRow("analyze missing", ("analyze", "{tmp}/nope"), ("nope",)),
+    CliRow("analyze seed -1", ("analyze", "{tmp}/run", "--seed", "-1"), ("seed", "-1"),
+           prepare=finished_run, run_dir="run"),
+    CliRow("analyze steps absurd", ("analyze", "{tmp}/run", "--steps", "10000000000"),
+           ("steps", "memory"), prepare=finished_run, run_dir="run"),
+    CliRow("analyze model not epoch_<n>", ("analyze", "{tmp}/run"), ("epoch_abc.pt",),
+           prepare=run_with_model_named("epoch_abc.pt"), run_dir="run"),
+    CliRow("analyze config a list", ("analyze", "{tmp}/run"), ("checkpoint.pt", "--task"),
+           prepare=damaged_run(lambda s: s.update(config=[1])), run_dir="run"),
+    CliRow("analyze wrong-shape tensor", ("analyze", "{tmp}/m.pt"), ("m.pt", "shape"),
+           prepare=model_with_wrong_shape),
+    CliRow("analyze out a file", ("analyze", "{tmp}/run", "--out", "{tmp}/plain-file"),
+           ("plain-file", "not a directory"), prepare=lambda t: (finished_run(t), a_file(t)),
+           run_dir="run"),
     CliRow("analyze steps negative", ("analyze", "{tmp}", "--steps", "-5"), ("steps", "-5")),
     CliRow("analyze trials word", ("analyze", "{tmp}", "--trials", "x"), ("--trials", "x")),
     CliRow("analyze hostile model", ("analyze", "{tmp}/hostile.pt"), ("hostile.pt",),
@@ -323,15 +517,39 @@ CLI_ROWS = [
            ("--executor", "pbs")),
     CliRow("sweep train flag out of range", ("sweep", "{tmp}/grid", "--set", "hidden=0",
                                              "--dry-run"), ("hidden=0",), run_dir="grid"),
+    CliRow("sweep config set a string", ("sweep", "{tmp}/grid", "--config", "{tmp}/grid.toml"),
+           ("grid.toml", "set", "'x'"), prepare=grid_file('set = "x"\n'), run_dir="grid"),
+    CliRow("sweep config set a number", ("sweep", "{tmp}/grid", "--config", "{tmp}/grid.toml"),
+           ("grid.toml", "set", "5"), prepare=grid_file("set = 5\n"), run_dir="grid"),
+    CliRow("sweep config tau bogus", ("sweep", "{tmp}/grid", "--config", "{tmp}/grid.toml"),
+           ("grid.toml", "tau", "bogus"), prepare=grid_file('tau = ["bogus"]\n'),
+           run_dir="grid"),
+    CliRow("sweep.json without runs", ("sweep", "{tmp}/grid"), ("sweep.json", "runs"),
+           prepare=sweep_file({"conditions": []}), run_dir="grid"),
+    CliRow("sweep.json path outside", ("sweep", "{tmp}/grid", "--no-progress"),
+           ("path", "../escaped"), prepare=sweep_file({"runs": [{
+               "path": "../escaped", "condition": "c",
+               "config": RunConfig(hidden=4, epochs=1).to_dict()}]}), run_dir="grid"),
     CliRow("summarize missing", ("summarize", "{tmp}/nope"), ("nope",)),
+    CliRow("summarize out a file", ("summarize", "{tmp}/sweep", "--out", "{tmp}/plain-file"),
+           ("plain-file", "not a directory"), prepare=lambda t: (a_sweep(t), a_file(t)),
+           run_dir="sweep"),
     CliRow("reproduce scale unknown", ("reproduce", "--scale", "huge", "--out", "{tmp}/r"),
            ("--scale", "huge"), run_dir="r"),
+    CliRow("reproduce out a file", ("reproduce", "--scale", "smoke", "--out", "{tmp}/plain-file"),
+           ("--out", "plain-file"), prepare=a_file),
+    CliRow("reproduce over a key-less history", ("reproduce", "--scale", "smoke", "--out", "{tmp}/r",
+                                                 "--no-progress"), ("history.json", "records"),
+           prepare=lambda t: _history_file(t / "r" / "runs" / "parity-single-leaky16-seed0",
+                                           '{"threshold": 0.98}'), run_dir="r/runs"),
 ]
 
 
-def run_cli(argv: list[str], cwd: Path, timeout: float = 60.0) -> tuple[int, str]:
+def run_cli(argv: list[str], cwd: Path, timeout: float = 60.0,
+            before: Callable[[], object] | None = None) -> tuple[int, str]:
     """Exit code and stderr of ``memtasks argv`` in a forked child process (real fds, no start-up
-    cost: torch is already imported); a child still running after ``timeout`` seconds is killed."""
+    cost: torch is already imported); a child still running after ``timeout`` seconds is killed.
+    ``before()`` runs in the child first (e.g. to set a resource limit)."""
     err_path = cwd / ".stderr"
     pid = os.fork()
     if pid == 0:  # the child: never return into pytest
@@ -342,6 +560,8 @@ def run_cli(argv: list[str], cwd: Path, timeout: float = 60.0) -> tuple[int, str
             os.dup2(os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
             sys.stdout, sys.stderr = open(1, "w", closefd=False), open(2, "w", closefd=False)
             try:
+                if before is not None:
+                    before()
                 code = main(argv)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1

@@ -39,17 +39,16 @@ def train_in_this_process(run_dir: Path, slow_writes: bool) -> None:
         save = torch.save
 
         def half_then_pause(obj, f, *args, **kwargs):
-            if not (isinstance(f, str) and f".{runstate.CHECKPOINT}." in f):
+            if f".{runstate.CHECKPOINT}." not in str(getattr(f, "name", f)):  # a file or its path
                 return save(obj, f, *args, **kwargs)
             buffer = io.BytesIO()
             save(obj, buffer, *args, **kwargs)
             data = buffer.getvalue()
-            with open(f, "wb") as out:
-                out.write(data[:len(data) // 2])
-                out.flush()
-                (run_dir / WRITING).touch()
-                time.sleep(0.3)
-                out.write(data[len(data) // 2:])
+            f.write(data[:len(data) // 2])
+            f.flush()
+            (run_dir / WRITING).touch()
+            time.sleep(0.3)
+            f.write(data[len(data) // 2:])
             (run_dir / WRITING).unlink()
         torch.save = half_then_pause
     torch.manual_seed(0)

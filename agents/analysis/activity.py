@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from memtasks.checks import check_int, check_probability
+from memtasks.checks import check_int, check_memory, check_probability
 
 
 def bernoulli_bits(rng: np.random.Generator, steps: int, streams: int, p: float | None) -> np.ndarray:
@@ -89,6 +89,7 @@ def activity_chunks(model: nn.Module, steps: int = 10_000, trials: int = 4, burn
     steps, trials = check_int(steps, "steps"), check_int(trials, "trials")
     burn_in = check_int(burn_in, "burn_in", minimum=0)
     p = check_probability(p, "p", allow_none=True)
+    check_memory((burn_in + steps) * trials * 9, f"steps={steps} with trials={trials}")  # the bits
     bits = bernoulli_bits(np.random.default_rng(seed), burn_in + steps, trials, p)
     states = skip_steps(stream_states(model, bits, chunk, seed, cells), burn_in)
     return (kept.transpose(0, 1).cpu().numpy().astype(np.float32, copy=False) for kept in states)
@@ -112,6 +113,9 @@ def record(model: nn.Module, steps: int = 10_000, trials: int = 4, burn_in: int 
     Returns:
         float32 array ``(trials, steps, units)``.
     """
+    steps, trials = check_int(steps, "steps"), check_int(trials, "trials")
+    units = getattr(model, "hidden_size", 1)
+    check_memory(trials * steps * units * 4, f"steps={steps} with trials={trials} and {units} units")
     out, done = None, 0
     for piece in activity_chunks(model, steps, trials, burn_in, seed, p, chunk, cells):
         if out is None:  # the output is allocated once: memory holds it and one chunk

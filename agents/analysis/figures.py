@@ -18,8 +18,11 @@ from agents.analysis.perturbation import PerturbationSweep, relative_accuracy
 from agents.analysis.timescales import TimescaleFit
 
 
-def _save(figure: Figure, path: str | os.PathLike) -> Path:
+def _save(figure: Figure, path: str | os.PathLike, stage: str | None = None) -> Path:
+    """Write ``figure``; ``stage`` (which model it shows: N, epoch, accuracy) becomes its suptitle."""
     path = Path(path)
+    if stage is not None:
+        figure.suptitle(stage, fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     return path
@@ -37,7 +40,7 @@ def representative_units(tau_net: np.ndarray, count: int = 6) -> np.ndarray:
 
 def plot_autocorrelations(ac: np.ndarray, fit: TimescaleFit, path: str | os.PathLike,
                           units: Sequence[int] | None = None,
-                          population: np.ndarray | None = None) -> Path:
+                          population: np.ndarray | None = None, stage: str | None = None) -> Path:
     """Autocorrelations (dots) of a few neurons with their kept fits (lines); the population's
     autocorrelation in black when given. Lags beyond ``fit.fit_lag`` show how the fit extrapolates."""
     units = representative_units(fit.tau) if units is None else np.asarray(units)
@@ -56,11 +59,11 @@ def plot_autocorrelations(ac: np.ndarray, fit: TimescaleFit, path: str | os.Path
     axes.set(xlabel="lag (steps)", ylabel="autocorrelation", ylim=(-0.2, 1.05),
              title="Autocorrelation and exponential fits")
     axes.legend(fontsize=7)
-    return _save(figure, path)
+    return _save(figure, path, stage)
 
 
 def plot_timescale_histograms(tau: np.ndarray, tau_net: np.ndarray, path: str | os.PathLike,
-                              raw: bool = False) -> Path:
+                              raw: bool = False, stage: str | None = None) -> Path:
     """Histograms of the trained single-neuron τ (``raw``: the parameter, before the clamp at 1)
     and of the network-mediated τ_net."""
     figure = Figure(figsize=(8, 3.5))
@@ -77,12 +80,13 @@ def plot_timescale_histograms(tau: np.ndarray, tau_net: np.ndarray, path: str | 
                 axes.set_xscale("log")
         axes.set(xlabel=name, ylabel="neurons",
                  title=f"{name}: mean {np.mean(finite) if finite.size else np.nan:.2f}")
-    return _save(figure, path)
+    return _save(figure, path, stage)
 
 
 def plot_timescales_vs_N(stages: Sequence[Mapping[str, float]], path: str | os.PathLike) -> Path:
     """Mean ± std of τ and τ_net against the largest N solved, one point per curriculum stage
-    (``stages``: dicts with N, tau_mean, tau_std, tau_net_mean, tau_net_std)."""
+    (``stages``: dicts with N, tau_mean, tau_std, tau_net_mean, tau_net_std; where they hold
+    epoch, accuracy and solved, each point is labelled with them, unsolved stages in red)."""
     figure = Figure(figsize=(8, 3.5))
     N = [s["N"] for s in stages]
     for index, key in enumerate(("tau", "tau_net")):
@@ -91,6 +95,14 @@ def plot_timescales_vs_N(stages: Sequence[Mapping[str, float]], path: str | os.P
         std = np.array([s[f"{key}_std"] for s in stages], dtype=float)
         axes.errorbar(N, mean, yerr=std, marker="o", capsize=3, color=f"C{index}", label="mean")
         axes.plot(N, std, "s--", color=f"C{index}", alpha=0.5, label="std")
+        for n, y, s in zip(N, mean, stages):
+            if s.get("epoch") is not None or s.get("accuracy") is not None:
+                accuracy = "?" if s.get("accuracy") is None else f"{s['accuracy']:.2f}"
+                unsolved = s.get("solved") is False
+                axes.annotate(f"ep {s.get('epoch', '?')}\nacc {accuracy}"
+                              + ("\nnot solved" if unsolved else ""), (n, y), fontsize=6,
+                              xytext=(3, 3), textcoords="offset points",
+                              color="red" if unsolved else "black")
         axes.set(xlabel="N (largest head)", ylabel="τ" if key == "tau" else "τ_net",
                  title=f"{'trained τ' if key == 'tau' else 'τ_net'} across the curriculum")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -99,7 +111,8 @@ def plot_timescales_vs_N(stages: Sequence[Mapping[str, float]], path: str | os.P
 
 
 def plot_ablation(results: Mapping[str, np.ndarray], baseline: float, path: str | os.PathLike,
-                  N: int | None = None, kind: str = "together") -> Path:
+                  N: int | None = None, kind: str = "together",
+                  stage: str | None = None) -> Path:
     """Accuracy after ablating each group of neurons (mean ± std over streams, and over the
     neurons where they were silenced ``kind="one at a time"``); dashed: the intact network,
     dotted: chance."""
@@ -114,11 +127,11 @@ def plot_ablation(results: Mapping[str, np.ndarray], baseline: float, path: str 
     axes.set(ylabel="accuracy per step", ylim=(0.4, 1.02),
              title=f"Ablation, silenced {kind}" + (f" (head N = {N})" if N is not None else ""))
     axes.legend(fontsize=7)
-    return _save(figure, path)
+    return _save(figure, path, stage)
 
 
 def plot_perturbation(sweeps: Sequence[PerturbationSweep], path: str | os.PathLike,
-                      baseline: str = "baseline") -> Path:
+                      baseline: str = "baseline", stage: str | None = None) -> Path:
     """Relative accuracy (1: intact, 0: chance) against ε, one line per perturbed target
     (mean ± std over draws); after retraining as dashed lines where the sweep has them.
     ``baseline`` names the accuracy that counts as 1 (the axis label)."""
@@ -136,4 +149,4 @@ def plot_perturbation(sweeps: Sequence[PerturbationSweep], path: str | os.PathLi
     axes.set(xlabel="ε (relative size of the perturbation)", ylabel=f"(acc − 0.5) / ({baseline} − 0.5)",
              title="Perturbation")
     axes.legend(fontsize=7)
-    return _save(figure, path)
+    return _save(figure, path, stage)

@@ -13,7 +13,7 @@ import argparse
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +33,14 @@ from agents.analysis.timescales import (TimescaleFit, fit_timescales, raw_timesc
                                         trained_timescales)
 from agents.models.device import check_device
 from agents.training.checkpoint import load, load_reference_checkpoint, safe_load
-from memtasks.checks import check_int
+from agents.training.loop import History
+from agents.training.paths import make_out_dir, path_argument
+from agents.training.runstate import CHECKPOINT, HISTORY
+from memtasks.checks import check_int, check_memory, check_seed
+from memtasks.tasks import TASKS
 
 RESULTS = "analysis.json"
+RECORD_BYTES = 40  # per recorded (trial, step, unit): float32 states, float64 FFT autocorrelation
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
 PROTOCOLS = ("project", "paper")
 PROJECT_EPSILONS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5)
@@ -43,22 +48,55 @@ PROJECT_EPSILONS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5)
 
 @dataclass
 class Stage:
-    """A model to analyse: its name (file stem), training epoch (None for a lone file) and N."""
+    """A model to analyse: its name (file stem), training epoch (None for a lone file) and N;
+    the accuracy of head N at that epoch and whether it was solved (None: no history says)."""
 
     name: str
     epoch: int | None
     model: nn.Module
+    accuracy: float | None = None
+    solved: bool | None = None
 
     @property
     def N(self) -> int:
         """The largest N the model has a head for (its curriculum stage)."""
         return max(self.model.heads)
 
+    @property
+    def label(self) -> str:
+        """The stage in words, for figures: N, epoch, accuracy and whether it was ever solved."""
+        epoch = f"epoch {self.epoch}" if self.epoch is not None else self.name
+        accuracy = "accuracy unknown" if self.accuracy is None else f"accuracy {self.accuracy:.3f}"
+        return f"N={self.N}, {epoch}, {accuracy}" + (" (never solved)" if self.solved is False
+                                                     else "")
+
+
+def _epoch_of(file: Path) -> int:
+    number = file.stem.removeprefix("epoch_")
+    if not number.isdigit():
+        raise ValueError(f"cannot analyse '{file}': expected a model named epoch_<number>.pt")
+    return int(number)
+
+
+def attach_history(stages: list[Stage], history_file: Path) -> None:
+    """Give each stage the accuracy of its head N at its epoch in ``history_file`` (if there)."""
+    if not history_file.is_file():
+        return
+    history = History.read(history_file)
+    by_epoch = {record.epoch: record for record in history.records}
+    for stage in stages:
+        record = by_epoch.get(stage.epoch)
+        if record is not None and stage.N in record.accuracy:
+            stage.accuracy = record.accuracy[stage.N]
+            stage.solved = stage.accuracy > history.threshold
+
 
 def _load_file(path: Path, heads: Sequence[int] | None) -> nn.Module:
     try:
         return load(path)
-    except ValueError:
+    except ValueError as error:
+        if "not a memtasks model file" not in str(error):  # one, but damaged: say how
+            raise
         if heads is None:
             raise ValueError(f"cannot analyse '{path}': not a memtasks model file; for a network "
                              "saved by the paper's code pass heads (e.g. --heads 2 3 4 5)") from None
@@ -69,16 +107,22 @@ def load_stages(path: str | os.PathLike, heads: Sequence[int] | None = None) -> 
     """The models to analyse: the last checkpoint of each largest N of a run, or one file."""
     path = Path(path)
     if path.is_file():
-        return [Stage(path.stem, None, _load_file(path, heads))]
+        stage = Stage(path.stem, None, _load_file(path, heads))
+        if path.parent.name == "models" and path.stem.removeprefix("epoch_").isdigit():
+            stage.epoch = _epoch_of(path)  # a model of a run: its history tells the accuracy
+            attach_history([stage], path.parent.parent / HISTORY)
+        return [stage]
     files = sorted((path / "models").glob("epoch_*.pt"))
     if not path.is_dir() or not files:
         raise FileNotFoundError(f"no model to analyse at '{path}': expected a run directory "
                                 "with models/epoch_XXXX.pt or a model file")
     last_by_N: dict[int, Stage] = {}
-    for file in files:
-        stage = Stage(file.stem, int(file.stem.split("_")[1]), load(file))
+    for file in sorted(files, key=_epoch_of):
+        stage = Stage(file.stem, _epoch_of(file), load(file))
         last_by_N[stage.N] = stage  # files are in epoch order: the last one of each N stays
-    return sorted(last_by_N.values(), key=lambda s: s.N)
+    stages = sorted(last_by_N.values(), key=lambda s: s.N)
+    attach_history(stages, path / HISTORY)
+    return stages
 
 
 def output_dir(path: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
@@ -90,12 +134,19 @@ def output_dir(path: str | os.PathLike, out_dir: str | os.PathLike | None = None
 
 
 def _run_task(path: Path) -> str:
-    """The task a run trained on (its checkpoint's config), "parity" when unknown."""
-    try:
-        config = safe_load(path / "checkpoint.pt").get("config", {})
-    except (FileNotFoundError, ValueError, AttributeError):
+    """The task a run trained on (its checkpoint's config); "parity" for a run without one.
+    A checkpoint that does not say clearly is refused: pass ``task`` then."""
+    file = path / CHECKPOINT
+    if not file.exists():
         return "parity"
-    return config.get("task") or "parity"
+    state = safe_load(file)
+    config = state.get("config") if isinstance(state, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    if task not in TASKS:
+        raise ValueError(f"cannot tell the task of '{path}': {file} holds no run config naming "
+                         f"it (config: {type(config).__name__}); pass task='parity' or 'dms' "
+                         f"(--task)")
+    return task
 
 
 def _finite(values: np.ndarray) -> list[float | None]:
@@ -116,7 +167,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
                 ablate_k: int | None = None, epsilons: Sequence[float] | None = None,
                 draws: int | None = None, accuracy_steps: int = 1000, warmup: int = 100,
                 repeats: int = 10, seed: int = 0, progress: bool = True, tensorboard: bool = False,
-                device: str = "cpu") -> dict:
+                device: str = "cpu", log: Callable[[str], object] = print) -> dict:
     """Analyse a run directory or a model file; write PNG figures and ``analysis.json``.
 
     Args:
@@ -141,6 +192,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         tensorboard: also write the figures as images to TensorBoard event files in the output
             folder (``tensorboard --logdir RUN_DIR/analysis``).
         device: ``"cpu"`` or ``"cuda"``: where the models run.
+        log: told about stages the run never solved (their accuracy at or below its threshold).
 
     Returns:
         the numbers written to ``analysis.json``.
@@ -155,6 +207,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
                                  ("max_lag", max_lag, 1), ("draws", draws, 1), ("repeats", repeats, 1),
                                  ("accuracy_steps", accuracy_steps, 1), ("warmup", warmup, 0)):
         check_int(value, name, minimum)  # fail before any work is done
+    check_seed(seed)
     lags = fit_lag if paper else max_lag
     if lags >= steps:
         name = "fit_lag" if paper else "max_lag"
@@ -165,8 +218,15 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     for stage in stages:
         stage.model.to(device)
     task = task or (_run_task(path) if path.is_dir() else "parity")
-    out = output_dir(path, out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if not paper:  # the paper protocol streams its recording in chunks
+        units = max(getattr(stage.model, "hidden_size", 1) for stage in stages)
+        check_memory(trials * (steps + burn_in) * units * RECORD_BYTES,
+                     f"steps={steps} with trials={trials} and {units} units")
+    for stage in stages:
+        if stage.solved is False:
+            log(f"note: stage {stage.label}: the network never solved N={stage.N}; its "
+                f"timescales describe a network that did not learn that task")
+    out = make_out_dir(output_dir(path, out_dir), "out_dir")
     recording = {"steps": steps, "trials": trials, "burn_in": burn_in, "seed": seed}
     results: dict = {"source": str(path), "task": task, "protocol": protocol, "stages": [],
                      "settings": {**recording, "max_lag": lags, "fit_lag": fit_lag}}
@@ -189,16 +249,19 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
             outcome = _project_stage(stage, recording, max_lag, fit_lag)
         row, ac, fit, tau, population = outcome
         results["stages"].append({"name": stage.name, "epoch": stage.epoch, "N": stage.N,
-                                  "heads": list(stage.model.heads), **row})
+                                  "heads": list(stage.model.heads), "accuracy": stage.accuracy,
+                                  "solved": stage.solved, **row})
         bar.update()
-    figures.plot_autocorrelations(ac, fit, out / "autocorrelations.png", population=population)
-    figures.plot_timescale_histograms(tau, fit.tau, out / "timescales_hist.png", raw=paper)
+    figures.plot_autocorrelations(ac, fit, out / "autocorrelations.png", population=population,
+                                  stage=final.label)
+    figures.plot_timescale_histograms(tau, fit.tau, out / "timescales_hist.png", raw=paper,
+                                      stage=final.label)
     figures.plot_timescales_vs_N(results["stages"], out / "timescales_vs_N.png")
     results["final"] = {"name": final.name, "N": final.N, "tau": _finite(tau),
                         "tau_net": _finite(fit.tau), "model": fit.model.tolist()}
     if paper:
         results["paper"] = measured.summary()
-        _paper_figures(measured, out)
+        _paper_figures(measured, out, final.label)
         bar.update(2)
     else:
         scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed}
@@ -253,7 +316,7 @@ def _project_robustness(final: Stage, task: str, scoring: dict, ablate_k: int | 
                               task, final.N, **scoring) for how in SELECTIONS}
     bars = {"intact": baseline, **{f"{k} {GROUPS[how]}": acc for how, acc in ablation.items()}}
     figures.plot_ablation(bars, float(baseline.mean()), out / "ablation.png", N=final.N,
-                          kind="together")
+                          kind="together", stage=final.label)
     results["ablation"] = {"kind": "group", "N": final.N, "k": k, "baseline": _finite(baseline),
                            **{how: _finite(acc) for how, acc in ablation.items()}}
     bar.update()
@@ -262,7 +325,7 @@ def _project_robustness(final: Stage, task: str, scoring: dict, ablate_k: int | 
     grid = PROJECT_EPSILONS if epsilons is None else epsilons
     sweeps = [perturbation_sweep(final.model, grid, target, task, final.N, draws=draws, **scoring)
               for target in targets]
-    figures.plot_perturbation(sweeps, out / "perturbation.png")
+    figures.plot_perturbation(sweeps, out / "perturbation.png", stage=final.label)
     results["perturbation"] = {s.target: {"epsilons": _finite(s.epsilons), "baseline": s.baseline,
                                           "accuracy": [_finite(row) for row in s.accuracy],
                                           "relative": [_finite(row) for row in s.relative]}
@@ -270,20 +333,21 @@ def _project_robustness(final: Stage, task: str, scoring: dict, ablate_k: int | 
     bar.update()
 
 
-def _paper_figures(measured: PaperMeasurements, out: Path) -> None:
+def _paper_figures(measured: PaperMeasurements, out: Path, stage: str) -> None:
     """The ablation and perturbation figures from the paper protocol's measurements."""
     bars = {"intact": measured.baseline,
             **{f"{measured.k} {name} τ" if name != "random" else f"{measured.k} random":
                acc.ravel() for name, (_, acc) in measured.ablation.items()}}
     figures.plot_ablation(bars, float(measured.baseline.mean()), out / "ablation.png",
-                          N=measured.N, kind="one at a time")
+                          N=measured.N, kind="one at a time", stage=stage)
     best = float(measured.baseline.max())
     sweeps = [PerturbationSweep(target=target, N=measured.N, epsilons=np.array(list(by_eps)),
                                 baseline=best, accuracy=np.stack([a.mean(axis=1) for a in by_eps.values()]),
                                 relative=np.stack([measured.relative(a).mean(axis=1)
                                                    for a in by_eps.values()]))
               for target, by_eps in measured.perturbation.items()]
-    figures.plot_perturbation(sweeps, out / "perturbation.png", baseline="best stream")
+    figures.plot_perturbation(sweeps, out / "perturbation.png", baseline="best stream",
+                              stage=stage)
 
 
 def _log_figures(out: Path) -> None:
@@ -298,9 +362,9 @@ def _log_figures(out: Path) -> None:
 
 def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks analyze`` (see :func:`analyze_run`)."""
-    parser.add_argument("path", type=Path, metavar="RUN_DIR",
+    parser.add_argument("path", type=path_argument, metavar="RUN_DIR",
                         help="a training run directory (models/epoch_XXXX.pt) or one model file")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--out", type=path_argument, default=None, metavar="DIR",
                         help="output folder (default: RUN_DIR/analysis)")
     parser.add_argument("--heads", type=int, nargs="+", default=None, metavar="N",
                         help="the N of each head of a paper checkpoint, e.g. --heads 2 3 4 5")

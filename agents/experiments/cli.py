@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agents.analysis.report import add_analyze_arguments, run_analyze
 from agents.experiments.config import RunConfig, read_config, train_run
+from agents.experiments.errors import run_command
 from agents.experiments.reproduce.cli import add_reproduce_arguments, run_reproduce
 from agents.experiments.summarize import add_summarize_arguments, run_summarize
 from agents.experiments.sweep_cli import add_sweep_arguments, run_sweep_command
@@ -80,18 +81,10 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run a ``memtasks`` command; bad input ends with one line on stderr and exit code 2."""
+    """Run a ``memtasks`` command; a failure ends with one line on stderr (see ``errors``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except FloatingPointError as exc:  # training diverged: not a usage error
-        print(f"memtasks {args.command}: {exc}", file=sys.stderr)
-        return 1
-    except (ValueError, TypeError, FileNotFoundError, LookupError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"memtasks {args.command}: error: {message}", file=sys.stderr)
-        return 2
+    return run_command(args.command, lambda: args.run(args))
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ from agents.models import GRU, LSTM, LeakyRNN
 from agents.training import runstate
 from agents.training.checkpoint import load
 from agents.training.loop import LR, THRESHOLD, History, train
-from memtasks.checks import (check_choice, check_heads, check_int, check_positive, check_threshold,
-                             is_real, reject)
+from memtasks.checks import (FLOAT32_MAX, check_choice, check_heads, check_int, check_positive,
+                             check_seed, check_threshold, is_real, reject)
 from memtasks.tasks import validate_heads
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
@@ -88,9 +88,9 @@ class RunConfig:
                                             f"not {self.model!r}")
         heads = validate_heads(self.heads, self.task, "heads")
         fixed = {"heads": heads, "threshold": check_threshold(self.threshold),
-                 "lr": check_positive(self.lr, "lr"),
+                 "lr": check_positive(self.lr, "lr", maximum=FLOAT32_MAX),
                  "time_budget": check_positive(self.time_budget, "time_budget", optional=True),
-                 "seed": check_int(self.seed, "seed", 0),
+                 "seed": check_seed(self.seed),
                  "repeats": check_heads(self.repeats, "repeats")}
         for name in ("hidden", "epochs", "steps_per_epoch", "eval_steps", "batch_size"):
             fixed[name] = check_int(getattr(self, name), name)

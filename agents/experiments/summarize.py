@@ -12,6 +12,8 @@ import argparse
 import csv
 import math
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from agents.experiments.cli_types import int_at_least
 from agents.training.loop import History
+from agents.training.paths import make_out_dir, path_argument
 
 CSV, MARKDOWN, FIGURE = "summary.csv", "summary.md", "n_reached.png"
 
@@ -35,7 +38,10 @@ class Run:
 
     @classmethod
     def read(cls, path: Path) -> Run:
-        """The run in ``path`` (a ``seed_<s>`` directory holding ``history.json``)."""
+        """The run in ``path`` (a ``seed_<s>`` directory holding ``history.json``); ValueError
+        naming the file or directory if it is not one."""
+        if not path.name.removeprefix("seed_").isdigit():
+            raise ValueError(f"{path} is not a run of the sweep: expected a directory seed_<int>")
         history = History.read(path / "history.json")
         last = history.records[-1] if history.records else None
         nan = float("nan")
@@ -51,14 +57,28 @@ class Run:
         return None if hits.size == 0 else (int(hits[0]) + 1, float(self.seconds[hits[0]]))
 
 
-def read_sweep(sweep_dir: str | os.PathLike) -> dict[str, list[Run]]:
-    """Runs by condition: every ``<condition>/seed_<s>/history.json`` under ``sweep_dir``."""
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def read_sweep(sweep_dir: str | os.PathLike,
+               warn: Callable[[str], object] = _warn) -> dict[str, list[Run]]:
+    """Runs by condition: every ``<condition>/seed_<s>/history.json`` under ``sweep_dir``.
+
+    A run whose history cannot be read (truncated, not JSON, not a history) or whose directory is
+    not ``seed_<int>`` is skipped: ``warn`` is told the file and the reason.
+    """
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise FileNotFoundError(f"no sweep directory at '{sweep_dir}'")
     runs: dict[str, list[Run]] = {}
     for history in sorted(sweep_dir.glob("*/seed_*/history.json")):
-        runs.setdefault(history.parent.parent.name, []).append(Run.read(history.parent))
+        try:
+            run = Run.read(history.parent)
+        except (OSError, ValueError) as error:
+            warn(f"skipped: {str(error).splitlines()[0]}")
+            continue
+        runs.setdefault(history.parent.parent.name, []).append(run)
     if not runs:
         raise FileNotFoundError(f"no runs in '{sweep_dir}': expected "
                                 f"<condition>/seed_<s>/history.json")
@@ -152,25 +172,24 @@ def write_summary(sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
     if not reach or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in reach):
         raise ValueError(f"reach={reach!r} is not accepted: expected one or more ints >= 1")
     rows = summarize(sweep_dir, reach)
-    out = Path(out_dir or sweep_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_out_dir(out_dir or sweep_dir, "out_dir")
     with open(out / CSV, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     (out / MARKDOWN).write_text(markdown(rows, reach))
-    plot(read_sweep(sweep_dir), out / FIGURE)
+    plot(read_sweep(sweep_dir, warn=lambda message: None), out / FIGURE)  # warned above
     return rows
 
 
 def add_summarize_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks summarize``."""
 
-    p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
+    p.add_argument("sweep_dir", type=path_argument, metavar="SWEEP_DIR",
                    help="a sweep directory: <condition>/seed_<s>/history.json")
     p.add_argument("--reach", type=int_at_least(1), nargs="+", default=[5, 10, 20], metavar="N",
                    help="report epochs and seconds to reach each of these N (default: 5 10 20)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+    p.add_argument("--out", type=path_argument, default=None, metavar="DIR",
                    help="where to write summary.csv, summary.md, n_reached.png "
                         "(default: SWEEP_DIR)")
 

@@ -24,6 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from agents.experiments.config import RunConfig, run_status, train_run
+from agents.experiments.interrupts import SweepInterrupted, controller_output
 from agents.training.runstate import save_json
 from memtasks.checks import reject
 
@@ -280,7 +281,7 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
             return
         for s in batch:
             pending.remove(s)
-        with ex.batch():
+        with controller_output(config.kind, sweep_dir / LOGS), ex.batch():
             submitted = [(s, ex.submit(job_of, s.config.to_dict(), str(s.run_dir(sweep_dir))))
                          for s in batch]
         running.extend(submitted)
@@ -317,9 +318,10 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     except KeyboardInterrupt:
         for _, job in running:
             job.cancel(check=False)
-        log(f"interrupted: {len(running)} running jobs cancelled; submit the sweep again to "
-            f"resume them")
-        raise
+        raise SweepInterrupted(f"sweep interrupted: {len(running)} running jobs cancelled, "
+                               f"{len(result.finished)} runs finished, "
+                               f"{len(running) + len(pending)} to do; finished epochs are kept "
+                               f"in {sweep_dir}; run the same command again to resume") from None
     finally:
         bar.close()
     return result

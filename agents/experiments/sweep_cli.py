@@ -27,7 +27,10 @@ from agents.experiments.cli_types import float_above, int_at_least
 from agents.experiments.config import CURRICULA, MODELS, TASK_IDS, run_status
 from agents.experiments.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
                                       run_sweep)
+from agents.experiments.sweep_checks import check_grid_file
 from agents.experiments.train_flags import parse_settings
+from agents.training.paths import path_argument
+from memtasks.checks import SEED_MAX
 
 GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
 
@@ -54,10 +57,10 @@ def _setting(text: str) -> tuple[str, list[Any]]:
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks sweep``."""
-    p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
+    p.add_argument("sweep_dir", type=path_argument, metavar="SWEEP_DIR",
                    help="runs go to SWEEP_DIR/<condition>/seed_<s>/, the grid to sweep.json")
     grid = p.add_argument_group("grid (each flag takes several values; the grid is their product)")
-    grid.add_argument("--config", type=Path, default=None, metavar="FILE",
+    grid.add_argument("--config", type=path_argument, default=None, metavar="FILE",
                       help="a TOML or JSON grid file with keys task, curriculum, model, tau, "
                            "seeds and a table 'set'; flags given here win over it")
     grid.add_argument("--task", nargs="+", choices=list(TASK_IDS), default=None,
@@ -69,7 +72,8 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     grid.add_argument("--tau", nargs="+", type=_tau, default=None, metavar="TAU",
                       help="'trained' or a fixed τ >= 1 (leaky only), e.g. --tau trained 1 2 "
                            "(default: trained)")
-    grid.add_argument("--seeds", nargs="+", type=int_at_least(0), default=None, metavar="S",
+    grid.add_argument("--seeds", nargs="+", type=int_at_least(0, SEED_MAX), default=None,
+                      metavar="S",
                       help="seeds (default: 0)")
     grid.add_argument("--set", type=_setting, action="append", default=None, metavar="KEY=VALUE",
                       help="any other train flag, e.g. --set hidden=64 --set epochs=5; "
@@ -132,10 +136,14 @@ def _load_config(path: Path) -> dict[str, Any]:
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"--config {path}: not valid {path.suffix[1:] or 'TOML'} "
                          f"({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"--config {path}: expected a table of grid keys, got a "
+                         f"{type(data).__name__}")
     unknown = set(data) - set(GRID_KEYS)
     if unknown:
         raise ValueError(f"--config {path}: unknown key {sorted(unknown)[0]!r}; expected "
                          f"{', '.join(GRID_KEYS)}")
+    check_grid_file(data, path)
     return data
 
 
@@ -149,18 +157,17 @@ def grid_from_args(args: argparse.Namespace) -> Grid | None:
     given = {k: getattr(args, k) for k in GRID_KEYS if getattr(args, k) is not None}
     if not file and not given:
         return None
-    table = file.get("set", {})
-    if not isinstance(table, dict):
-        raise ValueError(f"--config {args.config}: 'set' is not accepted: expected a table of "
-                         f"settings")
-    options = {k.replace("-", "_"): v for k, v in table.items()}
+    options = {k.replace("-", "_"): v for k, v in file.get("set", {}).items()}  # a table: checked
     for key, values in given.pop("set", []):
         parsed = [parse_settings({key: v})[key] for v in values]
         options[key] = parsed if len(parsed) > 1 else parsed[0]
     axes = {k: _as_list(given.get(k, file.get(k))) for k in GRID_KEYS[:5]
             if given.get(k, file.get(k)) is not None}
     if "tau" in axes:
-        axes["tau"] = [v if v == "trained" else _tau(str(v)) for v in axes["tau"]]
+        try:
+            axes["tau"] = [v if v == "trained" else _tau(str(v)) for v in axes["tau"]]
+        except argparse.ArgumentTypeError as error:
+            raise ValueError(f"--config {args.config}: tau: {error}") from None
     return Grid(**axes, options=options)
 
 

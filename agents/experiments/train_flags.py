@@ -15,6 +15,7 @@ from typing import Any
 
 from agents.experiments.config import (CHANGEABLE, CURRICULA, DEVICES, LABELS, LEAKS, MODELS,
                                        TASK_IDS, RunConfig)
+from agents.training.paths import path_argument
 
 DEFAULTS = RunConfig()
 FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
@@ -51,7 +52,8 @@ FLAGS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "target_n": ("training", "stop once a head with N >= this is solved",
                  {"type": int, "metavar": "N"}),
     "time_budget": ("training", "training seconds of the whole run: no epoch starts that would "
-                    "end past them", {"type": float, "metavar": "SECONDS"}),
+                    "end past them, and one still running then ends early and is evaluated",
+                    {"type": float, "metavar": "SECONDS"}),
     "init_from": ("model", "start from the network run RUN_DIR had when it solved N",
                   {"nargs": 2, "metavar": ("RUN_DIR", "N")}),
     "leak": ("model", "leaky only: the nonlinearity wraps the leak (inside, the paper's main "
@@ -77,7 +79,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         (taus if name in ("tau", "fixed_tau") else groups[group]).add_argument(
             "--" + name.replace("_", "-"), help=text, **options)
     out = p.add_argument_group("output")
-    out.add_argument("--logdir", type=Path, default=None, metavar="DIR",
+    out.add_argument("--logdir", type=path_argument, default=None, metavar="DIR",
                      help="run directory: TensorBoard events, checkpoint.pt, history.json, "
                           "models/ (default: runs/<task>-<curriculum>-<model><hidden>-…-seed<seed>)")
     out.add_argument("--resume", action="store_true",

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from agents.models.heads import HeadedModel, Heads, check_inputs
+from agents.models.heads import HeadedModel, Heads, check_hidden_memory, check_inputs
 from memtasks.checks import check_int
 
 TIMESCALE_INPUTS = (1000, 64)  # steps and sequences of the last forward pass kept for timescales()
@@ -37,6 +37,7 @@ class _Gated(HeadedModel):
         super().__init__()
         self.hidden_size = check_int(hidden_size, "hidden_size")
         self.input_size = check_int(input_size, "input_size")
+        check_hidden_memory(self.hidden_size, 4)  # up to four gates' recurrent weights
         self.rnn = self.rnn_class(self.input_size, self.hidden_size)
         self.readouts = Heads(self.hidden_size, heads)
         self._last_inputs: torch.Tensor | None = None

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from memtasks.checks import check_heads
+from memtasks.checks import check_heads, check_memory
 
 
 class Heads(nn.Module):
@@ -107,3 +107,9 @@ def check_inputs(inputs: torch.Tensor, input_size: int) -> None:
     if inputs.dim() != 3 or inputs.shape[-1] != input_size or inputs.numel() == 0:
         raise ValueError(f"inputs of shape {tuple(inputs.shape)} are not accepted: "
                          f"expected (T, B, {input_size}) with T, B >= 1")
+
+
+def check_hidden_memory(hidden_size: int, matrices: int) -> None:
+    """Refuse (ValueError naming hidden_size) a size whose ``matrices`` float32 (hidden, hidden)
+    matrices alone would not fit in this machine's memory, before torch tries to allocate them."""
+    check_memory(4 * matrices * hidden_size ** 2, f"hidden_size={hidden_size} (weights alone)")

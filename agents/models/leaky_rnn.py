@@ -3,16 +3,15 @@ the nonlinearity inside or outside the leak, continuous time; its time loop is i
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
 
-from agents.models.heads import HeadedModel, Heads, check_inputs
+from agents.models.heads import HeadedModel, Heads, check_hidden_memory, check_inputs
 from agents.models.recurrence import scan
-from memtasks.checks import check_int
+from memtasks.checks import FLOAT32_MAX, check_int
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")
@@ -94,12 +93,13 @@ class LeakyRNN(HeadedModel):
         self.layer_sizes = _layer_sizes(hidden_size)
         self.hidden_size = sum(self.layer_sizes)
         self.input_size = check_int(input_size, "input_size")
+        check_hidden_memory(self.hidden_size, 2)  # recurrent weights and their mask
         if tau is not None:
             if not isinstance(tau, numbers.Real) or isinstance(tau, bool):
                 raise TypeError(f"tau={tau!r} is not accepted: expected None or a float >= 1")
-            if not 1 <= tau < math.inf:
-                raise ValueError(f"tau={tau!r} is not accepted: expected None or a finite "
-                                 f"float >= 1")
+            if not 1 <= tau <= FLOAT32_MAX:
+                raise ValueError(f"tau={tau!r} is not accepted: expected None or a float >= 1 "
+                                 f"that float32 holds (at most {FLOAT32_MAX:.3g})")
         if not isinstance(train_tau, bool):
             raise TypeError(f"train_tau={train_tau!r} is not accepted: expected True or False")
         if activation not in ACTIVATIONS:

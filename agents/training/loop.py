@@ -27,10 +27,13 @@ from torch import nn
 
 from agents.models.device import check_device
 from agents.models.protocol import check_model, unwrap
-from agents.training import runstate
+from agents.training import runlock, runstate
 from agents.training.checkpoint import KINDS, save
+from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
-from memtasks.checks import check_heads, check_int, check_positive, check_threshold
+from agents.training.paths import make_out_dir
+from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
+                             check_threshold)
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -53,6 +56,7 @@ class EpochRecord:
     samples_per_second: float
     tau_mean: float | None = None
     tau_std: float | None = None
+    steps: int | None = None  # steps trained; < steps_per_epoch if the time budget cut it short
 
 
 @dataclass
@@ -105,16 +109,30 @@ class History:
                 "notes": self.notes}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> History:
-        records = [EpochRecord(**dict(r, heads=tuple(r["heads"]),
-                                      accuracy={int(n): a for n, a in r["accuracy"].items()}))
-                   for r in data["records"]]
-        return cls(records, data["threshold"], data["stop_reason"], list(data.get("notes", [])))
+    def from_dict(cls, data: Mapping[str, Any], where: str = "history") -> History:
+        """The history ``to_dict`` gave; ValueError naming ``where`` if ``data`` is not one."""
+        try:
+            records = [EpochRecord(**dict(r, heads=tuple(r["heads"]),
+                                          accuracy={int(n): a for n, a in r["accuracy"].items()}))
+                       for r in data["records"]]
+            return cls(records, data["threshold"], data["stop_reason"],
+                       list(data.get("notes", [])))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            reason = f"no {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+            raise ValueError(f"{where} is not a training history ({reason})") from None
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> History:
-        """The history in a ``history.json`` written by :func:`train`."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """The history in a ``history.json`` written by :func:`train`; ValueError naming the file
+        if it is truncated, not JSON or not a history."""
+        try:
+            data = json.loads(Path(path).read_text())
+        except UnicodeDecodeError:
+            raise ValueError(f"{path} is not a training history (not text)") from None
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not a training history (truncated or not JSON: "
+                             f"{error.msg} at line {error.lineno})") from None
+        return cls.from_dict(data, str(path))
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -126,6 +144,26 @@ class NonFiniteLossError(FloatingPointError):
                 and checkpoint.exists() else "")
         super().__init__(f"training stopped: the loss became {value} at epoch {epoch}, "
                          f"step {step}{kept} (lower the learning rate or clip gradients harder)")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training; the message says what the run directory keeps."""
+
+    def __init__(self, checkpoint_dir: Path | None):
+        self.checkpoint_dir = checkpoint_dir
+        self.kept = checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
+        if checkpoint_dir is None:
+            kept = "nothing is kept (no checkpoint_dir)"
+        elif not self.kept:
+            kept = f"no epoch had ended, so '{checkpoint_dir}' holds no checkpoint yet"
+        else:
+            try:
+                done = len(History.read(checkpoint_dir / runstate.HISTORY))
+                epochs = "epoch 1" if done == 1 else f"epochs 1-{done}"
+            except (OSError, ValueError):
+                epochs = "its last checkpoint"
+            kept = f"'{checkpoint_dir}' keeps {epochs}; resume continues from there"
+        super().__init__(f"training interrupted: {kept}")
 
 
 def paper_optimizer(params: Iterable[nn.Parameter], lr: float = LR) -> torch.optim.Optimizer:
@@ -214,20 +252,25 @@ def _check_dir(path: Any, name: str) -> Path | None:
         return None
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name}={path!r} is not accepted: expected None or a directory path")
+    if not os.fspath(path).strip():
+        raise ValueError(f"{name}={os.fspath(path)!r} is not accepted: expected a directory path "
+                         f"(use '.' for the current directory)")
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a directory")
+    try:
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a "
+                             f"directory")
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise ValueError(f"{name}={str(path)!r} is not accepted: {error.strerror}") from None
     return path
 
 
-def _make_dir(path: Path, name: str) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".memtasks-write-test"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise ValueError(f"{name}={str(path)!r} is not writable: {exc.strerror or exc}") from None
+
+def _check_not_a_run(checkpoint_dir: Path, resume: bool) -> None:
+    """Refuse to start a fresh run over one that is there already."""
+    if (checkpoint_dir / runstate.CHECKPOINT).exists() and not resume:
+        raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} already holds a run; pass "
+                         f"resume=True to continue it or choose another directory")
 
 
 @dataclass(frozen=True)
@@ -258,7 +301,7 @@ class _Settings:
         _check_env(env)
         for name in ("epochs", "steps_per_epoch", "eval_steps", "batch_size"):
             args[name] = check_int(args[name], name, 1)
-        args["seed"] = check_int(args["seed"], "seed", 0)
+        args["seed"] = check_seed(args["seed"])
         for name in ("logdir", "checkpoint_dir"):
             args[name] = _check_dir(args[name], name)
         for name in ("resume", "progress"):
@@ -274,27 +317,23 @@ class _Settings:
         if args["target_N"] is not None:
             args["target_N"] = check_int(args["target_N"], "target_N", 1)
         args["time_budget"] = check_positive(args["time_budget"], "time_budget", optional=True)
-        args["lr"] = check_positive(args["lr"], "lr")
+        args["lr"] = check_positive(args["lr"], "lr", maximum=FLOAT32_MAX)
         args["grad_clip"] = check_positive(args["grad_clip"], "grad_clip", optional=True)
         threshold = args["threshold"]
         args["threshold"] = check_threshold(getattr(env, "threshold", THRESHOLD)
                                             if threshold is None else threshold)
         args["repeats"] = _check_repeats(args["repeats"], env)
-        checkpoint_dir = args["checkpoint_dir"]
-        if (checkpoint_dir is not None and (checkpoint_dir / runstate.CHECKPOINT).exists()
-                and not args["resume"]):
-            raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} already holds a run; pass "
-                             f"resume=True to continue it or choose another directory")
+        if args["checkpoint_dir"] is not None:
+            _check_not_a_run(args["checkpoint_dir"], args["resume"])
         return cls(**args)
 
     def make_dirs(self) -> None:
         """Create the log and checkpoint directories, or say clearly why they cannot be."""
         for path, name in ((self.logdir, "logdir"), (self.checkpoint_dir, "checkpoint_dir")):
             if path is not None:
-                _make_dir(path, name)
+                make_out_dir(path, name)
         if self.checkpoint_dir is not None:
-            (self.checkpoint_dir / runstate.MODELS).mkdir(exist_ok=True)
-            runstate.remove_stale_temps(self.checkpoint_dir)
+            make_out_dir(self.checkpoint_dir / runstate.MODELS, "checkpoint_dir")
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-friendly values, for the config text and the checkpoint."""
@@ -326,10 +365,22 @@ def _param_names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str
     return [names[p] for group in optimizer.param_groups for p in group["params"]]
 
 
+def _check_finite(losses: torch.Tensor, start: int, stop: int, epoch: int,
+                  checkpoint: Path | None) -> None:
+    """Raise NonFiniteLossError if a loss of steps ``start``…``stop - 1`` (rows of ``losses``,
+    one column per repeat) is NaN or infinite."""
+    window = losses[start:stop]
+    bad = (~torch.isfinite(window)).nonzero()
+    if len(bad):
+        row, col = bad[0].tolist()
+        raise NonFiniteLossError(epoch, start + row + 1, float(window[row, col]), checkpoint)
+
+
 def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
                  rng: np.random.Generator, epoch: int, run: _Settings, monitor: Monitor,
-                 checkpoint: Path | None) -> float:
-    """Train one epoch; return the mean loss. Losses stay on the device between checks.
+                 checkpoint: Path | None, deadline: float | None = None) -> tuple[float, int]:
+    """Train one epoch; return the mean loss and the steps taken. Losses stay on the device
+    between checks. Past ``deadline`` (a ``time.perf_counter`` time) the epoch ends early.
 
     With ``run.repeats`` each step takes one optimizer step per k, in order, as the paper's
     authors train continuous time; the loss is the mean over all those updates.
@@ -338,8 +389,10 @@ def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
                                             run.device)
     losses = torch.empty(steps, len(run.repeats or (1,)), device=device)
     params = [p for group in optimizer.param_groups for p in group["params"]]
-    checked = 0
+    checked = done = 0
     for step in range(steps):
+        if step and deadline is not None and time.perf_counter() > deadline:
+            break
         for i, batch in enumerate(_batches(env, batch_size, rng, run.repeats)):
             loss = sequence_loss(*_forward(model, batch, device))
             optimizer.zero_grad(set_to_none=True)
@@ -348,16 +401,13 @@ def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
                 nn.utils.clip_grad_norm_(params, grad_clip)
             optimizer.step()
             losses[step, i] = loss.detach()
+        done = step + 1
         monitor.step()
-        if step + 1 - checked == NAN_CHECK_EVERY or step + 1 == steps:
-            window = losses[checked:step + 1]
-            bad = (~torch.isfinite(window)).nonzero()
-            if len(bad):
-                row, col = bad[0].tolist()
-                raise NonFiniteLossError(epoch, checked + row + 1, float(window[row, col]),
-                                         checkpoint)
-            checked = step + 1
-    return float(losses.mean())
+        if done - checked == NAN_CHECK_EVERY:
+            _check_finite(losses, checked, done, epoch, checkpoint)
+            checked = done
+    _check_finite(losses, checked, done, epoch, checkpoint)
+    return float(losses[:done].mean()), done
 
 
 @torch.no_grad()
@@ -405,12 +455,16 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
     state (momentum buffers) from the checkpoint: a run that diverged resumes at a lower ``lr``.
     """
     state = runstate.load_state(path)
-    if hasattr(env, "load_state_dict") and state["curriculum"] is not None:
-        env.load_state_dict(state["curriculum"])
-    heads = tuple(state["heads"])
-    if _heads(env) != heads:
-        env.unwrapped.set_heads(heads)
-    model.set_heads(heads)
+    history = History.from_dict(state["history"], f"{path}: its history")
+    try:
+        if hasattr(env, "load_state_dict") and state["curriculum"] is not None:
+            env.load_state_dict(state["curriculum"])
+        heads = tuple(state["heads"])
+        if _heads(env) != heads:
+            env.unwrapped.set_heads(heads)
+        model.set_heads(heads)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path} holds a curriculum state this env refuses: {error}") from None
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as exc:
@@ -421,8 +475,12 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
     if _param_names(model, optimizer) != state["param_names"]:
         raise ValueError(f"{path} holds optimizer state for other parameters than the model's")
     settings = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
-    optimizer.load_state_dict(state["optimizer"])
-    history = History.from_dict(state["history"])
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f"{path} holds an optimizer state this optimizer refuses "
+                         f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+                         ) from None
     for group, setting in zip(optimizer.param_groups, settings):  # this call's lr, the run's momentum
         if "lr" in setting and group.get("lr") != setting["lr"]:
             history.notes.append(f"epoch {len(history) + 1}: lr {group['lr']:g} -> {setting['lr']:g}")
@@ -460,7 +518,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
             0.1, learning rate ``lr``. It is called again when the heads change.
         target_N: stop once a head with N ≥ ``target_N`` has accuracy above ``threshold``.
         time_budget: seconds for this call; no epoch starts that would, judged by the last
-            epoch's duration, end past it.
+            epoch's duration, end past it, and an epoch still training when it is spent ends
+            early (then is evaluated and saved): the run ends within one evaluation of it.
         progress: show a tqdm progress bar.
         lr: learning rate of the default optimizer.
         grad_clip: maximal gradient norm (None: no clipping).
@@ -475,6 +534,8 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
 
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
+        RunInUse: another process trains in ``checkpoint_dir`` or ``logdir`` (a ValueError).
+        TrainingInterrupted: Ctrl-C (a KeyboardInterrupt); its message says what was kept.
     """
     run = _Settings.check(model, env, epochs=epochs, steps_per_epoch=steps_per_epoch,
                           eval_steps=eval_steps, batch_size=batch_size, seed=seed, logdir=logdir,
@@ -482,11 +543,25 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
                           optimizer=optimizer, target_N=target_N, time_budget=time_budget,
                           progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold,
                           repeats=repeats)
+    check_training_memory(unwrap(model), env, run.batch_size, run.device)
+    run.make_dirs()
+    with runlock.hold(run.checkpoint_dir, run.logdir):
+        try:
+            return _train_run(model, env, run, optimizer, description)
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(run.checkpoint_dir) from None
+
+
+def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerFactory | None,
+               description: Mapping[str, Any] | None) -> History:
+    """The body of :func:`train`, once its arguments are checked and its directories locked."""
     compiled, model = model, unwrap(model)  # the forward runs compiled; all else on the module
     factory = optimizer or (lambda params: paper_optimizer(params, run.lr))
     checkpoint_dir, device, threshold = run.checkpoint_dir, run.device, run.threshold
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / runstate.CHECKPOINT
-    run.make_dirs()
+    if checkpoint_dir is not None:
+        _check_not_a_run(checkpoint_dir, run.resume)  # again: another run may have ended meanwhile
+        runstate.remove_stale_temps(checkpoint_dir)
 
     curriculum = hasattr(env, "update")
     rng = np.random.default_rng(run.seed)
@@ -506,12 +581,14 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
               **_describe(model, env), "run": None if description is None else dict(description)}
 
     started = time.perf_counter()
+    deadline = None if run.time_budget is None else started + run.time_budget
     with Monitor(run.logdir, config, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
-                 start_epoch=len(history), progress=run.progress) as monitor:
+                 start_epoch=len(history), progress=run.progress, deadline=deadline) as monitor:
         for epoch in range(len(history) + 1, run.epochs + 1):
             tic = time.perf_counter()
             model.train()
-            loss = _train_epoch(compiled, env, opt, rng, epoch, run, monitor, checkpoint)
+            loss, steps = _train_epoch(compiled, env, opt, rng, epoch, run, monitor, checkpoint,
+                                       deadline)
             train_seconds = time.perf_counter() - tic
             model.eval()
             accuracy = _evaluate(compiled, env, rng, run.eval_steps, run.batch_size, device,
@@ -520,10 +597,10 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
             record = EpochRecord(
                 epoch=epoch, heads=_heads(env), loss=loss, accuracy=accuracy,
                 seconds=time.perf_counter() - tic,
-                samples_per_second=(run.steps_per_epoch * run.batch_size
-                                    * len(run.repeats or (1,)) / train_seconds),
+                samples_per_second=(steps * run.batch_size * len(run.repeats or (1,))
+                                    / train_seconds),
                 tau_mean=None if taus is None else taus.mean().item(),
-                tau_std=None if taus is None else taus.std(unbiased=False).item())
+                tau_std=None if taus is None else taus.std(unbiased=False).item(), steps=steps)
             history.records.append(record)
             monitor.epoch(record, taus)
             if checkpoint_dir is not None:

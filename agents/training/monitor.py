@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from agents.training.checkpoint import WriteError
 
 
 def timescales(model: nn.Module) -> torch.Tensor | None:
@@ -39,11 +42,16 @@ class Monitor:
 
     ``start_epoch`` is the number of epochs already done (non-zero on resume): TensorBoard events
     a crashed run wrote after that epoch are purged so curves continue without duplicates.
+    ``deadline`` (a ``time.perf_counter`` time; the end of a time budget) makes the bar's total
+    the steps that will run before it, so its ETA is the run's, not that of all ``epochs``.
     """
 
     def __init__(self, logdir: str | os.PathLike | None, config: dict[str, Any], *, epochs: int,
-                 steps_per_epoch: int, start_epoch: int = 0, progress: bool = True):
-        self.writer = None
+                 steps_per_epoch: int, start_epoch: int = 0, progress: bool = True,
+                 deadline: float | None = None):
+        self.writer, self.logdir = None, logdir
+        self.epochs, self.steps_per_epoch, self.deadline = epochs, steps_per_epoch, deadline
+        self.started, self.epoch_seconds = time.perf_counter(), None
         if logdir is not None:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -55,13 +63,26 @@ class Monitor:
 
     def step(self, n: int = 1) -> None:
         """Advance the progress bar by ``n`` training steps."""
+        if self.deadline is not None and self.epoch_seconds is None and not self.bar.disable:
+            # the first epoch: as many steps as fit at the rate so far
+            now, done = time.perf_counter(), self.bar.n + n - self.bar.initial
+            fit = done + (self.deadline - now) * done / max(now - self.started, 1e-9)
+            self._set_total(self.bar.initial + max(done, round(fit)))
         self.bar.update(n)
+
+    def _set_total(self, steps: int) -> None:
+        """Make the bar's total ``steps``, at most all epochs' steps."""
+        self.bar.total = min(steps, self.epochs * self.steps_per_epoch)
 
     def epoch(self, record: Any, taus: torch.Tensor | None) -> None:
         """Log one epoch's record (an :class:`agents.training.loop.EpochRecord`) and the model's τ."""
         accuracy = record.accuracy
         mean_acc = sum(accuracy.values()) / len(accuracy)
         max_n = max(record.heads)
+        if self.deadline is not None:  # train() starts an epoch only if it ends before the deadline
+            self.epoch_seconds = record.seconds
+            more = max(0, int((self.deadline - time.perf_counter()) // record.seconds))
+            self._set_total(self.bar.n + more * self.steps_per_epoch)
         self.bar.set_postfix(epoch=record.epoch, N=max_n, acc=f"{accuracy[max_n]:.3f}",
                              loss=f"{record.loss:.3f}", refresh=False)
         if self.writer is None:
@@ -79,18 +100,30 @@ class Monitor:
             self.writer.add_histogram("tau/hist", taus, step)
         add("time/epoch_seconds", record.seconds, step)
         add("time/samples_per_second", record.samples_per_second, step)
-        self.writer.flush()
+        self._written(self.writer.flush)
+
+    def _written(self, write: Any) -> None:
+        """Run the writer's ``write`` (flush, close); a file it cannot write is a WriteError."""
+        try:
+            write()
+        except OSError as error:
+            raise WriteError(error.errno, error.strerror or str(error),
+                             f"{self.logdir} (TensorBoard events)") from None
 
     def close(self) -> None:
         self.bar.close()
         if self.writer is not None:
-            self.writer.close()
+            self._written(self.writer.close)
 
     def __enter__(self) -> Monitor:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            self.close()
+        except WriteError:
+            if kind is None:  # else the error already on its way says more
+                raise
 
 
 def summary_table(history: Any) -> str:

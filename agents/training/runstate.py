@@ -17,13 +17,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.training.checkpoint import safe_load, write_atomic
+from agents.training.checkpoint import safe_load, torch_save, write_atomic
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
 MODELS = "models"
 FORMAT = "memtasks-run"
 VERSION = 1
+# what a run checkpoint must hold, and of which types (the history is checked where it is read)
+ENTRIES: dict[str, type | tuple[type, ...]] = {
+    "epoch": int, "heads": list, "model": dict, "optimizer": dict, "param_names": list,
+    "curriculum": (dict, type(None)), "history": dict, "rng": dict, "config": dict}
 
 
 def check_plain(obj: Any, where: str = "state") -> None:
@@ -51,7 +55,7 @@ def remove_stale_temps(directory: str | os.PathLike) -> None:
 def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
     """Write a run state (tensors, numbers, strings, lists, dicts only) atomically."""
     check_plain(state)
-    write_atomic(path, lambda tmp: torch.save({"format": FORMAT, "version": VERSION, **state}, tmp))
+    write_atomic(path, lambda tmp: torch_save({"format": FORMAT, "version": VERSION, **state}, tmp))
 
 
 def save_json(obj: Any, path: str | os.PathLike) -> None:
@@ -75,7 +79,28 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
     if state.get("version") != VERSION:
         raise ValueError(f"{path} has run checkpoint version {state.get('version')!r}; "
                          f"this version of memtasks reads version {VERSION}")
+    for key, kinds in ENTRIES.items():
+        if key not in state:
+            raise ValueError(f"{path} is a damaged run checkpoint: it has no {key!r}")
+        if not isinstance(state[key], kinds):
+            raise ValueError(f"{path} is a damaged run checkpoint: {key!r} is a "
+                             f"{type(state[key]).__name__}")
+    try:
+        check_rng(state["rng"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f"{path} is a damaged run checkpoint: its random state is not one "
+                         f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+                         ) from None
     return state
+
+
+def check_rng(state: dict[str, Any]) -> None:
+    """Raise unless ``state`` is one :func:`restore_rng` can put back (tried on fresh generators)."""
+    if not isinstance(state["torch"], torch.Tensor):
+        raise TypeError(f"'torch' is a {type(state['torch']).__name__}")
+    torch.Generator().set_state(state["torch"])
+    np.random.default_rng().bit_generator.state = state["numpy"]
+    random.Random().setstate(state["python"])
 
 
 def capture_rng(generator: np.random.Generator, device: torch.device) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 from agents.experiments.reproduce.claims import Claim
 from agents.experiments.reproduce.pipeline import describe, report_from, reproduce
@@ -13,6 +12,7 @@ from agents.experiments.reproduce.report import (NUMBERS, command_line, display_
                                                  read_numbers, write_numbers)
 from agents.experiments.reproduce.run import set_threads
 from agents.experiments.sweep_cli import add_executor_arguments, executor_config, print_result
+from agents.training.paths import make_out_dir, path_argument
 
 
 def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +22,7 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
                              "under 2 hours on one core; gpu: the paper's network and training "
                              "settings, runs capped to fit ~10 min on one H100, packed onto it; "
                              "paper: the paper's sizes, trained as sweep jobs (see executor)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+    parser.add_argument("--out", type=path_argument, required=True, metavar="DIR",
                         help="runs go to DIR/runs, the report to DIR/reproduction/REPORT.md")
     parser.add_argument("--protocol", choices=("paper", "project"), default="paper",
                         help="how claims 5–7 are measured on the trained networks: paper (the "
@@ -32,7 +32,7 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-only", action="store_true",
                         help="re-render DIR/reproduction/REPORT.md and its figures from "
                              "DIR/reproduction/numbers.json; train and measure nothing")
-    parser.add_argument("--compare", type=Path, default=None, metavar="NUMBERS_JSON",
+    parser.add_argument("--compare", type=path_argument, default=None, metavar="NUMBERS_JSON",
                         help="another scale's numbers.json, shown in a column beside this one "
                              "(e.g. docs/reproduction/numbers.json)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
@@ -82,6 +82,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
     print(describe(make_plan(scale), scale, args.jobs), flush=True)
     if args.dry_run:
         return 0
+    make_out_dir(args.out, "--out")
     set_threads(args.threads)
     executor = executor_config(args, scale.device == "cuda")
     if scale.jobs is not None:  # packed onto this machine: the scale's jobs, a thread each
