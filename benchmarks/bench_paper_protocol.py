@@ -9,7 +9,8 @@ where ``MEMTASKS_REFERENCE_DIR`` or ../shared/reference-checkpoints holds it, el
 - ``paper_protocol``: the whole protocol with the defaults (what the user waits for), and its
   parts timed again on their own: the exponential fits and the accuracy tests (ablation and
   perturbation); the rest is recording with the autocorrelation and covariance accumulated;
-- the load average before and after, since the machine may be shared.
+- the load average before and after, since the machine may be shared, and each part's CPU time
+  beside its wall time (on a shared machine the wall time counts the other jobs' turns too).
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ def network(checkpoint: Path | None, heads: list[int]) -> tuple[torch.nn.Module,
     return load_reference_checkpoint(checkpoint, tuple(heads)), str(checkpoint.name)
 
 
-def seconds(function, *args, **kwargs) -> tuple[float, object]:
-    start = time.perf_counter()
+def seconds(function, *args, **kwargs) -> tuple[float, float, object]:
+    """(wall seconds, CPU seconds of this process, result) of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = function(*args, **kwargs)
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 if __name__ == "__main__":
@@ -56,16 +58,21 @@ if __name__ == "__main__":
     print(f"paper_protocol({name}, N={N}), defaults: 10 trials x 100,000 steps, k = 20; "
           f"torch threads {args.threads}, load average {load:.2f} on {os.cpu_count()} cores")
 
-    floor, _ = seconds(lambda: sum(1 for _ in analysis.activity_chunks(
+    floor = seconds(lambda: sum(1 for _ in analysis.activity_chunks(
         model, steps=100_000, trials=10, burn_in=500, p=None, chunk=1000)))
-    total, measured = seconds(analysis.measure_paper, model, N, progress=True)
-    fits, _ = seconds(analysis.fit_timescales_paper, measured.autocorrelation, 30)
-    robust, _ = seconds(analysis.paper_robustness, model, N)
-    print(f"simulation only (floor)             {floor:7.1f} s")
-    print(f"paper_protocol, whole               {total:7.1f} s   ({total / floor:.1f} x the floor)")
-    print(f"  exponential fits (1,000)          {fits:7.1f} s")
-    print(f"  ablation and perturbation (81 nets){robust:6.1f} s")
-    print(f"  recording + autocorrelation + PCA {total - fits - robust:7.1f} s")
+    total = seconds(analysis.measure_paper, model, N, progress=True)
+    measured = total[2]
+    fits = seconds(analysis.fit_timescales_paper, measured.autocorrelation, 30)
+    robust = seconds(analysis.paper_robustness, model, N)
+    rest = [t - f - r for t, f, r in zip(total[:2], fits[:2], robust[:2])]
+    print("                                        wall s    CPU s")
+    for label, (wall, cpu) in (("simulation only (floor)", floor[:2]),
+                               ("paper_protocol, whole", total[:2]),
+                               ("  exponential fits (1,000)", fits[:2]),
+                               ("  ablation and perturbation (81 nets)", robust[:2]),
+                               ("  recording + autocorrelation + PCA", rest)):
+        print(f"{label:38s} {wall:7.1f}  {cpu:7.1f}")
+    print(f"paper_protocol / floor: {total[0] / floor[0]:.1f}x wall")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     summary = measured.summary()
     print(f"numbers: ablation {summary['ablation']}, perturbation {summary['perturbation']}, "

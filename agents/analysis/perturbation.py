@@ -8,8 +8,8 @@ unperturbed network relative to chance: (acc − 0.5) / (baseline − 0.5).
 
 ``paper=True`` follows the paper's code instead: τ' = τ + ε‖τ‖ |D|/‖D‖ on the raw τ parameter
 (which may lie below 1; the network still uses max(τ', 1)), and the weight direction D is drawn
-over the whole recurrent matrix, its diagonal included in ‖D‖, then the diagonal removed (the
-network has no self-connections).
+over the whole recurrent matrix (matrices), its diagonal included in ‖D‖, then the diagonal
+removed (the network has no self-connections).
 """
 
 from __future__ import annotations
@@ -58,12 +58,10 @@ def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, see
             return changed
         pairs = (changed.recurrent_weights() if leaky
                  else [(changed.rnn.weight_hh_l0, torch.ones_like(changed.rnn.weight_hh_l0))])
-        # the paper draws D over the whole matrix (its diagonal counts in ‖D‖), then removes it
-        directions = [_direction(weight, generator) * (1.0 if paper else mask)
-                      for weight, mask in pairs]
+        directions = [_direction(weight, generator) * (1 if paper else mask) for weight, mask in pairs]
         scale = epsilon * _norm(weight for weight, _ in pairs) / _norm(directions)
         for (weight, mask), direction in zip(pairs, directions):
-            weight.add_(scale * direction).mul_(mask)
+            weight.add_(scale * direction).mul_(mask)  # the paper's diagonal draws are dropped here
     return changed
 
 

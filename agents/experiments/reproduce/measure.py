@@ -34,12 +34,11 @@ T = TypeVar("T")
 PROTOCOLS = ("paper", "project")
 BURN_IN = 500
 PROTOCOL_TEXT = {
-    "paper": "the paper protocol (the authors' definitions: trials' covariances pooled, their "
-             "exponential fits, τ_net averaged over the neurons above 1; raw τ; each of the k "
-             "neurons silenced alone and the accuracies averaged; relative to the best baseline "
-             "stream)",
-    "project": "the project protocol (per-trial normalised autocorrelation and the project's fits; "
-               "effective τ; the k neurons silenced together; relative to the mean baseline)"}
+    "paper": "the authors' definitions: trials' covariances pooled, their exponential fits, τ_net "
+             "averaged over the neurons above 1; raw τ; each of the k neurons silenced alone and "
+             "the accuracies averaged; relative to the best baseline stream",
+    "project": "the project's definitions: per-trial normalised autocorrelation and the project's "
+               "fits; effective τ; the k neurons silenced together; relative to the mean baseline"}
 
 
 def check_protocol(protocol: object) -> str:
