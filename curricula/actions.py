@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.envs.registration import EnvSpec
 
-from curricula.checks import check_head_set
+from curricula.headset import check_head_set, get_heads
 from memtasks.checks import check_int, reject
 
 
@@ -31,18 +31,18 @@ class PadActions(gymnasium.ActionWrapper, gymnasium.utils.RecordConstructorArgs)
         gymnasium.utils.RecordConstructorArgs.__init__(self, size=size)
         gymnasium.ActionWrapper.__init__(self, env)
         check_head_set(env)
-        self.size = check_int(size, "size", len(env.unwrapped.heads))
+        self.size = check_int(size, "size", len(get_heads(env)))
         self.action_space = spaces.MultiDiscrete([2] * self.size)
 
     @property
-    def spec(self) -> EnvSpec | None:
+    def spec(self) -> EnvSpec | None:  # type: ignore[override]  # as gymnasium.Wrapper's own spec property
         """The spec of the env as it is now, never cached: a curriculum below may have changed the heads."""
         self._cached_spec = None
         return super().spec
 
     def action(self, action: Any) -> np.ndarray:
         """The env's action: the first ``len(heads)`` predictions of `action`."""
-        heads = self.env.unwrapped.heads
+        heads = get_heads(self.env)
         if len(heads) > self.size:
             raise ValueError(f"the env now has {len(heads)} heads {heads}, more than size={self.size}; "
                              "make size at least the most heads the curriculum reaches (see max_N)")

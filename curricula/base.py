@@ -1,6 +1,7 @@
 """The curriculum rule, its state, its record and its RL self-update — one implementation for Env and VectorEnv.
 
-A curriculum talks to the task only through ``env.unwrapped.heads`` and ``env.unwrapped.set_heads(Ns)``.
+A curriculum talks to the task only through its head set (`curricula.headset`: ``env.unwrapped.heads`` and
+``env.unwrapped.set_heads(Ns)``, or those of every copy of a Gymnasium sync/async vector env).
 `CurriculumMixin` holds everything; `Curriculum` (a `gymnasium.Wrapper`) and `VectorCurriculum` (a
 `gymnasium.vector.VectorWrapper`) only add the wrapper base. A schedule is a mixin that says which
 heads come next (`next_heads`); the `curriculum` decorator turns it into both wrappers.
@@ -14,13 +15,14 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import gymnasium
 import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from curricula.checks import check_accuracy, check_head_set, check_max_N
+from curricula.checks import check_accuracy, check_max_N
+from curricula.headset import check_head_set, get_heads, set_heads
 from memtasks.checks import check_heads, check_int, check_threshold, reject
 
 logger = logging.getLogger("curricula")
@@ -43,7 +45,8 @@ class CurriculumMixin:
     both exceed `threshold` (strictly).
 
     Args:
-        env: the task, offering ``env.unwrapped.heads`` and ``env.unwrapped.set_heads``.
+        env: the task, offering ``env.unwrapped.heads`` and ``env.unwrapped.set_heads`` (or a sync/async
+            vector env of such tasks).
         threshold: accuracy to exceed, in (0, 1].
         start: a starting N or head set, applied to the env at construction (None: the env's own).
         max_N: never advance beyond this N; `finished` turns True once the last stage is solved.
@@ -57,6 +60,13 @@ class CurriculumMixin:
         finished: True once the rule passed with no next stage left (the cap, or `Fixed`).
     """
 
+    env: Any  # the wrapped env, set by the wrapper base (`Curriculum` or `VectorCurriculum`) before __init__
+    Vector: ClassVar[type[VectorCurriculum]]  # set by `curriculum`
+    Schedule: ClassVar[type[CurriculumMixin]]
+
+    if TYPE_CHECKING:  # for type checkers: the wrapper base gives the rest of the env API (unwrapped, spaces, …)
+        def __getattr__(self, name: str) -> Any: ...
+
     def __init__(
         self,
         env: Any,
@@ -66,7 +76,6 @@ class CurriculumMixin:
         max_N: int | None = None,
         window: int = 100,
     ) -> None:
-        super().__init__(env)  # the wrapper base: gymnasium.Wrapper or VectorWrapper
         check_head_set(env)
         self.threshold = check_threshold(threshold)
         self.window = check_int(window, "window")
@@ -93,7 +102,7 @@ class CurriculumMixin:
     @property
     def heads(self) -> tuple[int, ...]:
         """The env's current head set."""
-        return tuple(self.env.unwrapped.heads)
+        return get_heads(self.env)
 
     def update(self, accuracy_by_N: Mapping[int, float]) -> bool:
         """Apply the rule to the accuracy of each current head; return True when the head set changed."""
@@ -133,26 +142,24 @@ class CurriculumMixin:
 
     def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Step the env; count `info["correct"]` where `info["labels"] >= 0`; apply the rule at episode ends."""
-        obs, reward, terminated, truncated, info = super().step(action)
+        obs, reward, terminated, truncated, info = self.env.step(action)
         self._observe(info, np.logical_or(terminated, truncated).reshape(self._copies))
         return obs, reward, terminated, truncated, info
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         """Reset the env; episodes in progress are dropped from the running accuracy."""
-        result = super().reset(seed=seed, options=options)
+        result = self.env.reset(seed=seed, options=options)
         self._forget_episodes()
         return result
 
     def _observe(self, info: Mapping[str, Any], done: np.ndarray) -> None:
         if "labels" not in info or "correct" not in info:
             raise KeyError('curriculum RL mode needs info["labels"] and info["correct"] from the env\'s step()')
-        shape = (self._copies, len(self.heads))
-        labels = np.asarray(info["labels"]).reshape(shape)
-        counted = labels >= 0
-        if "_labels" in info:  # a vector env's mask of the copies that reported labels
-            counted &= np.asarray(info["_labels"], dtype=bool).reshape(self._copies, 1)
-        self._correct += np.asarray(info["correct"], dtype=bool).reshape(shape) & counted
-        self._labelled += counted
+        self._count(info)
+        if "final_info" in info:  # same-step autoreset: the steps that ended episodes report here
+            self._count(info["final_info"], np.asarray(info["_final_info"], dtype=bool))
         if not done.any():
             return
         for i in np.flatnonzero(done & self._fresh):
@@ -166,6 +173,16 @@ class CurriculumMixin:
                 self.update(accuracy)
         self._fresh |= done  # these copies start their next episode under the current heads
 
+    def _count(self, info: Mapping[str, Any], copies: np.ndarray | None = None) -> None:
+        """Add a step's correct and labelled counts per copy and head (only `copies`, a mask, where given)."""
+        shape = (self._copies, len(self.heads))
+        counted = np.asarray(info["labels"]).reshape(shape) >= 0
+        for mask in (info.get("_labels"), copies):  # a vector env's mask of the copies that reported labels
+            if mask is not None:
+                counted &= np.asarray(mask, dtype=bool).reshape(self._copies, 1)
+        self._correct += np.asarray(info["correct"], dtype=bool).reshape(shape) & counted
+        self._labelled += counted
+
     def _forget_episodes(self, fresh: bool = True) -> None:
         """Drop the counts of episodes in progress; `fresh=False` also ignores those episodes until they end."""
         shape = (self._copies, len(self.heads))
@@ -175,8 +192,8 @@ class CurriculumMixin:
 
     def _apply(self, heads: tuple[int, ...]) -> None:
         """Set the env's heads; drop the spec copies gymnasium's wrappers cached, as the spec now names new N."""
-        self.env.unwrapped.set_heads(heads)
-        layer = self
+        set_heads(self.env, heads)
+        layer: Any = self
         while isinstance(layer, (gymnasium.Wrapper, VectorWrapper)):
             if hasattr(layer, "_cached_spec"):
                 layer._cached_spec = None
@@ -287,21 +304,28 @@ class Curriculum(CurriculumMixin, gymnasium.Wrapper, gymnasium.utils.RecordConst
             return vector(env, *args, **kwargs)
         return super().__new__(cls)
 
-    @property
-    def _saved_kwargs(self) -> dict[str, Any]:
-        """The constructor's arguments, read by `gymnasium.Wrapper.spec`; no `start`: the env's spec names
-        the current heads."""
+    def __init__(self, env: Any, **kwargs: Any) -> None:
+        gymnasium.Wrapper.__init__(self, env)
+        CurriculumMixin.__init__(self, env, **kwargs)
+        # the constructor's arguments, read by `gymnasium.Wrapper.spec`; no `start`: the env's spec names the heads
         names = [*inspect.signature(type(self).__init__).parameters, "threshold", "max_N", "window"]
-        return {name: getattr(self, name) for name in names if name not in ("self", "env", "start", "kwargs")}
+        saved = {name: getattr(self, name) for name in names if name not in ("self", "env", "start", "kwargs")}
+        gymnasium.utils.RecordConstructorArgs.__init__(self, **saved)
 
 
 class VectorCurriculum(CurriculumMixin, VectorWrapper):
-    """A curriculum over a `gymnasium.vector.VectorEnv` whose ``unwrapped`` offers ``heads`` and ``set_heads``.
+    """A curriculum over a `gymnasium.vector.VectorEnv`: the native vector env (whose ``unwrapped`` offers
+    ``heads`` and ``set_heads``) or a Gymnasium sync/async vector env of memtasks envs (all copies change
+    heads together; the vector env's action spaces follow).
 
-    RL mode reads per-copy infos: ``infos["labels"]`` and ``infos["correct"]`` shaped (num_envs, H), and
-    episode ends from ``terminated | truncated``. After a change, copies in mid-episode are ignored until
+    RL mode reads per-copy infos: ``infos["labels"]`` and ``infos["correct"]`` shaped (num_envs, H), in
+    same-step autoreset mode also ``infos["final_info"]``, and episode ends from ``terminated | truncated``. After a change, copies in mid-episode are ignored until
     their episode ends, so the running accuracy only counts episodes played under the current heads.
     """
+
+    def __init__(self, env: Any, **kwargs: Any) -> None:
+        VectorWrapper.__init__(self, env)
+        CurriculumMixin.__init__(self, env, **kwargs)
 
 
 def curriculum(schedule: type[CurriculumMixin]) -> type[Curriculum]:
@@ -309,7 +333,7 @@ def curriculum(schedule: type[CurriculumMixin]) -> type[Curriculum]:
     attribute `Vector` is the same schedule as a `VectorCurriculum`."""
     name = schedule.__name__
     namespace = {"__doc__": schedule.__doc__, "__module__": schedule.__module__}
-    env_wrapper = type(name, (schedule, Curriculum), namespace | {"__qualname__": name})
+    env_wrapper = cast(type[Curriculum], type(name, (schedule, Curriculum), namespace | {"__qualname__": name}))
     env_wrapper.Vector = type(name, (schedule, VectorCurriculum), namespace | {"__qualname__": f"{name}.Vector"})
     schedule.__qualname__ = f"{name}.Schedule"
     env_wrapper.Schedule = schedule

@@ -1,10 +1,9 @@
-"""The curricula's own argument checks (accuracy maps, caps on N, the head-set interface), in the
-vocabulary of :mod:`memtasks.checks`."""
+"""The curricula's own argument checks (accuracy maps, caps on N), in the vocabulary of
+:mod:`memtasks.checks`; the head-set interface is checked in :mod:`curricula.headset`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from memtasks.checks import check_int, check_probability, reject
 
@@ -28,11 +27,3 @@ def check_max_N(max_N: object, heads: tuple[int, ...]) -> int | None:
         return None
     return check_int(max_N, "max_N", max(heads))
 
-
-def check_head_set(env: Any) -> None:
-    """Raise unless ``env.unwrapped`` offers the head-set interface the curricula change the task through."""
-    base = env.unwrapped
-    if not hasattr(base, "heads") or not callable(getattr(base, "set_heads", None)):
-        raise reject("env", base, "an env whose env.unwrapped offers heads and set_heads(Ns) (the "
-                     "memtasks envs and their native vector env, vectorization_mode="
-                     "\"vector_entry_point\", do)", TypeError)

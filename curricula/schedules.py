@@ -31,7 +31,7 @@ class MultiHead(CurriculumMixin):
 
     def next_heads(self, heads: tuple[int, ...], room: float) -> tuple[int, ...]:
         top = max(heads)
-        return heads + tuple(range(top + 1, top + 1 + min(self.grow, room)))
+        return heads + tuple(range(top + 1, top + 1 + int(min(self.grow, room))))
 
 
 @curriculum
@@ -45,7 +45,7 @@ class Sliding(CurriculumMixin):
             raise reject("forget", forget, f"an int from 1 to the number of heads {self.heads}")
 
     def next_heads(self, heads: tuple[int, ...], room: float) -> tuple[int, ...]:
-        shift = min(self.forget, room)
+        shift = int(min(self.forget, room))
         if shift < 1:
             return heads
         top = max(heads)

@@ -9,8 +9,9 @@ import gymnasium
 from memtasks.batch import Batch
 from memtasks.env import MemoryTaskEnv
 from memtasks.tasks import TASKS, label_stream
+from memtasks.version import __version__
 
-__all__ = ["Batch", "MemoryTaskEnv", "TASKS", "label_stream"]
+__all__ = ["Batch", "MemoryTaskEnv", "TASKS", "__version__", "label_stream"]
 
 for _name, _task in (("Parity", "parity"), ("DMS", "dms")):
     if f"memtasks/{_name}-v0" not in gymnasium.registry:

@@ -10,7 +10,7 @@ import math
 import numbers
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 
@@ -39,9 +39,10 @@ def check_int(value: object, name: str, minimum: int = 1, maximum: int | None = 
     expected = f"an int >= {minimum}" if maximum is None else f"an int in [{minimum}, {maximum}]"
     if not is_int(value):
         raise reject(name, value, expected, TypeError)
-    if value < minimum or (maximum is not None and value > maximum):  # type: ignore[operator]
+    number = int(cast(SupportsInt, value))
+    if number < minimum or (maximum is not None and number > maximum):
         raise reject(name, value, expected)
-    return int(value)  # type: ignore[arg-type]
+    return number
 
 
 def check_seed(value: object, name: str = "seed") -> int:
@@ -99,7 +100,7 @@ def check_heads(value: object, name: str = "N", minimum: int = 1) -> tuple[int, 
         values: list[Any] = [value]
     elif isinstance(value, np.ndarray) or (isinstance(value, Iterable)
                                            and not isinstance(value, (str, bytes, dict))):
-        values = list(value.tolist() if isinstance(value, np.ndarray) else value)  # type: ignore[union-attr]
+        values = list(value.tolist() if isinstance(value, np.ndarray) else value)
     else:
         raise reject(name, value, accepted, TypeError)
     if not all(map(is_int, values)):

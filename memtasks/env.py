@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.envs.registration import EnvSpec
 
 from memtasks.batch import Batch, as_generator, draw_episodes, episode_labels, sample_batch
 from memtasks.checks import check_choice, reject
@@ -39,6 +40,8 @@ class TaskHeads:
     """The task's settings and head set, shared by the single and the vector env (needs `config`)."""
 
     config: TaskConfig
+    np_random: np.random.Generator   # given by gymnasium's Env / VectorEnv
+    spec: EnvSpec | None
 
     task = property(lambda self: self.config.task, doc="The task's name.")
     heads = property(lambda self: self.config.heads, doc="The N of each head, in action order.")
@@ -105,6 +108,10 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         self._labels: np.ndarray | None = None  # (T, H) int8, -1 where nothing is scored
         self._t = 0
 
+    def __repr__(self) -> str:
+        render = "" if self.render_mode is None else f", render_mode={self.render_mode!r}"
+        return f"{type(self).__name__}({self.config.describe()}{render})"
+
     def set_heads(self, Ns: Any) -> None:
         """Switch to the heads `Ns`; the action space changes now and the current episode is relabelled."""
         self._switch_heads(Ns)
@@ -121,7 +128,7 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         return self._observation(), unscored_info((len(self.heads),))
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
-        if self._bits is None:
+        if self._bits is None or self._labels is None:
             raise RuntimeError("step() called before reset(); call env.reset() first")
         if self._t >= len(self._bits):
             raise RuntimeError("step() called after the episode terminated; call env.reset() first")
@@ -149,6 +156,6 @@ class MemoryTaskEnv(TaskHeads, gym.Env):
         return None
 
     def _observation(self) -> np.ndarray:
-        if self._t >= len(self._bits):
+        if self._bits is None or self._t >= len(self._bits):
             return np.zeros(1, dtype=np.float32)
         return self._bits[self._t:self._t + 1].astype(np.float32)

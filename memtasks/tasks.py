@@ -93,6 +93,11 @@ class TaskConfig:
         what = f"N={list(self.heads)}" if self.seq_len is None else f"seq_len={self.seq_len!r}"
         check_memory(longest * (5 + 8 * len(self.heads)), f"{what} (episodes up to {longest} steps)")
 
+    def describe(self) -> str:
+        """The settings as keyword arguments of the envs, e.g. "task='parity', N=(3, 4), …", for reprs."""
+        return (f"task={self.task!r}, N={self.heads!r}, seq_len={self.seq_len!r}, p={self.p!r}, "
+                f"labels={self.labels!r}, repeat={self.repeat!r}")
+
     def length_range(self) -> tuple[int, int]:
         """The (low, high) range of sequence lengths in original bits, high exclusive."""
         if self.seq_len is None:

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from memtasks.version import __version__
+
 from agents.analysis.report import add_analyze_arguments, run_analyze
 from agents.experiments.config import RunConfig, read_config, train_run
 from agents.experiments.errors import run_command
@@ -72,6 +74,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
 def build_parser() -> Parser:
     parser = Parser(prog="memtasks", description="Train and study recurrent networks on memory "
                                                  "tasks (N-parity, N-DMS) with curricula.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help_text, add_arguments, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

@@ -6,7 +6,7 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium import spaces
-from gymnasium.vector import VectorEnv
+from gymnasium.vector import AutoresetMode, VectorEnv
 
 
 class FakeParity(gymnasium.Env):
@@ -109,13 +109,15 @@ def play_episodes(env, agent_act, episodes, seed=0):
 
 
 def play_vector_steps(env, agent_act, steps, seed=0):
-    """Step a vector curriculum `steps` times; copies start a new episode the step after they end."""
+    """Step a vector curriculum `steps` times; copies start a new episode the step after they end (next-step
+    autoreset) or, in same-step autoreset mode, at the step they end."""
+    same_step = env.metadata.get("autoreset_mode") == AutoresetMode.SAME_STEP
     obs, _ = env.reset(seed=seed)
     new = np.ones(env.num_envs, bool)
     ended = np.zeros(env.num_envs, bool)
     for _ in range(steps):
-        obs, _, terminated, truncated, _ = env.step(agent_act(obs, env.unwrapped.heads, new))
-        new, ended = ended, terminated | truncated
+        obs, _, terminated, truncated, _ = env.step(agent_act(obs, env.heads, new))
+        new, ended = (terminated | truncated if same_step else ended), terminated | truncated
 
 
 def random_player(num_envs=1, seed=0):

@@ -104,3 +104,50 @@ def test_vector_state_round_trip():
     other.load_state_dict(env.state_dict())
     assert other.unwrapped.heads == (4,) and other.finished and other.state_dict() == env.state_dict()
     assert other.action_space.shape == (4, 1)
+
+
+VECTOR_MODES = [
+    ("sync", "NextStep"), ("sync", "SameStep"), ("async", "NextStep"), ("async", "SameStep"),
+    ("vector_entry_point", "NextStep"), ("vector_entry_point", "SameStep"),
+]
+
+
+def make_vec_mode(mode, autoreset, num_envs=4, **kwargs):
+    """The Parity task vectorized in `mode`, with per-copy seeding (copy i seeded seed + i) in every mode."""
+    if mode == "vector_entry_point":
+        kwargs |= dict(autoreset_mode=autoreset, seeding="per_copy")
+    else:
+        kwargs |= dict(vector_kwargs={"autoreset_mode": autoreset})
+    return gymnasium.make_vec("memtasks/Parity-v0", num_envs=num_envs, vectorization_mode=mode, **kwargs)
+
+
+@pytest.mark.parametrize("mode, autoreset", VECTOR_MODES)
+def test_curriculum_over_every_vector_mode_advances(mode, autoreset, parity_agent, play_vector):
+    """A perfect player climbs the multi-head curriculum over Gymnasium's sync/async vector envs as over the
+    native one; the vector env's action spaces and spec follow the heads."""
+    env = curricula.MultiHead(make_vec_mode(mode, autoreset, N=2), window=8, max_N=4)
+    assert isinstance(env, curricula.MultiHead.Vector)
+    play_vector(env, parity_agent(4).act, steps=150)
+    assert env.heads == (2, 3, 4) and env.finished
+    assert [c.heads for c in env.changes] == [(2, 3), (2, 3, 4)]
+    assert env.single_action_space == gymnasium.spaces.MultiDiscrete([2, 2, 2])
+    assert env.action_space.shape == (4, 3)
+    assert tuple(env.unwrapped.spec.kwargs["N"]) == (2, 3, 4)
+    assert gymnasium.make_vec(env.unwrapped.spec).single_action_space == env.single_action_space
+    env.close()
+
+
+def test_curriculum_over_sync_equals_native_per_copy(random_agent, play_vector):
+    """Same seed, same streams (per-copy seeding), same player: the same changes at the same episodes."""
+    runs = []
+    for mode in ("sync", "vector_entry_point"):
+        env = curricula.MultiHead(make_vec_mode(mode, "NextStep", N=2, labels="every_step"), window=6, threshold=0.5)
+        play_vector(env, random_agent(4, seed=3), steps=300, seed=11)
+        runs.append(env.state_dict())
+    assert runs[0] == runs[1] and len(runs[0]["changes"]) > 1
+
+
+def test_sync_copies_with_different_heads_are_refused():
+    envs = gymnasium.vector.SyncVectorEnv([lambda n=n: gymnasium.make("memtasks/Parity-v0", N=n) for n in (2, 3)])
+    with pytest.raises(ValueError, match=r"expected one head set for all copies; they have \[\(2,\), \(3,\)\]"):
+        curricula.SingleHead(envs)
