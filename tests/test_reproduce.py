@@ -8,7 +8,7 @@ import pytest
 
 from agents.experiments.cli import main
 from agents.experiments.config import RunConfig, read_history, run_status
-from agents.experiments.reproduce import cost, pipeline
+from agents.experiments.reproduce import cost, measure, pipeline
 from agents.experiments.reproduce.plan import SCALES, arm, make_plan
 from agents.experiments.reproduce.run import train_one
 from agents.experiments.reproduce.verdict import VERDICTS
@@ -66,6 +66,14 @@ def test_smoke_pipeline_writes_report_and_resumes(tmp_path, monkeypatch):
     assert main(["reproduce", "--scale", "smoke", "--out", str(one), "--no-progress"]) == 0
     assert json.loads((one / "reproduction" / "numbers.json").read_text())["claims"] == \
         numbers["claims"]
+
+    # measured two runs at a time, in processes of their own: the same numbers
+    measured = [s for s in plan if 5 in s.claims]
+    jobs = [(tmp_path / "runs" / s.name, None, s.task) for s in measured]
+    scale = SCALES["smoke"]
+    apart = measure.measure_runs(jobs, scale, tmp_path / "apart", workers=2, progress=False)
+    here = measure.measure_runs(jobs, scale, tmp_path / "here", workers=1, progress=False)
+    assert apart == here and all(taus for taus, _ in here)
 
     # the report is a function of numbers.json: re-rendered without the runs, it is the same
     before = (out / "REPORT.md").read_text()

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from agents.experiments.reproduce import cost
+from agents.experiments.reproduce import cost, measure
 from agents.experiments.reproduce.plan import SCALES, make_plan
 
 
@@ -68,3 +68,9 @@ def test_gpu_plan_fits_ten_minutes_on_an_h100():
     busy = sum(cost.run_seconds(s, cost.H100) * cost.busy_fraction(s, cost.H100)
                for s in gpu_runs)
     assert busy / cost.PACKING < wall  # the GPU's own work is not the whole story
+
+
+def test_measured_N_are_the_same_in_every_run():
+    from_run = [type("Stage", (), {"N": n})() for n in (2, 3, 5, 8, 9, 14)]
+    assert [s.N for s in measure.at_grid(from_run, (2, 8, 14, 24))] == [2, 8, 14]
+    assert measure.at_grid(from_run, None) == from_run

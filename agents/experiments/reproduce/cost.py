@@ -44,8 +44,10 @@ GPUS = {"H100": H100, "H200": dataclasses.replace(H100, name="NVIDIA H200 (H100 
 GROWTH = {"multi": 1.0, "sliding": 1.0, "single": 0.35}  # N per epoch
 PACKING = 0.8   # of the GPU's time that packed runs get (context switches between processes)
 STARTUP = 20.0  # seconds to start the jobs' processes and CUDA contexts
-ANALYSIS = 0.013  # seconds per stage and 1000 recorded steps × trials, 64 units (paper protocol)
-ACCURACY_STEP = 2e-5  # one step of one accuracy test (10 streams of a 64-unit network)
+# the paper protocol on a 500-unit network, one thread (BENCHMARKS.md, CPU seconds): 1.9e-5 s
+# per recorded step and trial, 5.1 s of exponential fits per network, 8.5e-5 s per step of one
+# accuracy test (10 streams); proportional to the size for smaller networks
+RECORD_STEP, FITS, ACCURACY_STEP = 1.9e-5, 5.1, 8.5e-5
 
 
 def detect_gpu() -> tuple[DeviceCost, str]:
@@ -137,12 +139,18 @@ def packed_seconds(plan: Sequence[PlannedRun], gpu: DeviceCost, jobs: int) -> fl
 
 
 def analysis_seconds(plan: Sequence[PlannedRun], scale: Scale) -> float:
-    """Estimated seconds of the measurements of claims 5–7 (τ_net fits, ablation, perturbation,
-    by the paper protocol), growing linearly with the network's size."""
-    measured = sum(1 for s in plan if 5 in s.claims)
-    stages = scale.measured_stages or 2 + scale.epochs // 8
-    size = max(1.0, scale.hidden / 64)
-    fits = stages * ANALYSIS * scale.record_steps * scale.record_trials / 1000
-    networks = 1 + 3 * scale.ablate_k() + 2 * scale.perturb_draws  # each neuron silenced alone
-    robustness = networks * (scale.accuracy_steps + 100) * ACCURACY_STEP
-    return measured * size * (fits + robustness)
+    """Estimated seconds of the measurements of claims 5–7 by the paper protocol: per measured
+    run, τ_net of its stages (at ``scale.measured_N``, else all) and the robustness tests; the
+    runs measured ``scale.jobs`` at a time (each in a process of its own) where the scale packs."""
+    size = scale.hidden / 500
+    runs = []
+    for spec in (s for s in plan if 5 in s.claims):
+        reached = range(2, 1 + (spec.max_n or largest_N(spec, spec.epochs)))
+        stages = len([n for n in reached if scale.measured_N is None or n in scale.measured_N])
+        fits = stages * (FITS + RECORD_STEP * scale.record_steps * scale.record_trials)
+        networks = 1 + 3 * scale.ablate_k() + 2 * scale.perturb_draws  # each neuron alone
+        runs.append(size * (fits + networks * (scale.accuracy_steps + 100) * ACCURACY_STEP))
+    workers = min(len(runs), scale.jobs or 1)
+    if workers <= 1:
+        return sum(runs)
+    return max(max(runs), sum(runs) / workers) + STARTUP

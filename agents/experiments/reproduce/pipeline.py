@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from agents.experiments.config import is_finished, read_history, source_model
 from agents.experiments.reproduce import measure
@@ -66,17 +65,20 @@ def gather(plan: list[PlannedRun], runs_dir: Path, scale: Scale, cache: Path,
     ev = Evidence(plan, histories, blocked=blocked, protocol=protocol)
     measured = [s for s in plan if 5 in s.claims and s.name in histories  # cached: finished only
                 and is_finished(s.config, histories[s.name])]
-    for spec in tqdm(measured, desc="measure", unit="run", disable=not progress):
-        ev.timescales[spec.name] = measure.timescales(runs_dir / spec.name, scale, cache, protocol)
+    jobs = []
+    for spec in measured:
         partner = next((p for p in measured if p.seed == spec.seed and p.task == spec.task
                         and p.curriculum != spec.curriculum), None)
-        if partner is None:
-            continue
-        N = min(max(solved_N(r.accuracy, h.threshold) for r in h.records)
-                for h in (histories[spec.name], histories[partner.name]))
-        if N >= 2:
-            ev.robustness[spec.name] = measure.robustness(runs_dir / spec.name, N, spec.task,
-                                                          scale, cache, protocol)
+        N = None if partner is None else min(
+            max(solved_N(r.accuracy, h.threshold) for r in h.records)
+            for h in (histories[spec.name], histories[partner.name]))
+        jobs.append((runs_dir / spec.name, N if N is not None and N >= 2 else None, spec.task))
+    workers = min(len(jobs), scale.jobs or 1)
+    for spec, (taus, robust) in zip(measured, measure.measure_runs(
+            jobs, scale, cache, protocol, workers, progress)):
+        ev.timescales[spec.name] = taus
+        if robust is not None:
+            ev.robustness[spec.name] = robust
     return ev
 
 

@@ -75,7 +75,7 @@ class Scale:
     gated_device: str | None = None  # where GRUs/LSTMs train (None: device)
     gated_fixed_N: tuple[int, ...] | None = None  # claim 8's no-curriculum N (None: fixed_N)
     jobs: int | None = None         # runs trained at once through the sweep's local executor
-    measured_stages: int | None = None  # τ_net of at most this many stages per run (None: all)
+    measured_N: tuple[int, ...] | None = None  # τ_net at these N (stages reached; None: all)
 
     def epochs_of(self, arm_: str) -> int:
         """The epoch cap of the runs of ``arm_``."""
@@ -108,7 +108,7 @@ SCALES: Mapping[str, Scale] = {
                  perturb_draws=2, device="cuda", trains_locally=False,
                  caps={"single": 45, "dms": 10, "fixed_tau": 15, "none": 10, "gated": 20},
                  control_seeds=2, fixed_seeds=1, gated_device="cpu", gated_fixed_N=(5, 10, 20),
-                 jobs=15, measured_stages=5),
+                 jobs=15, measured_N=(2, 8, 14, 24, 40)),
     "paper": Scale("paper", hidden=500, gated_hidden=128, seeds=4, epochs=1000,
                    steps_per_epoch=600, eval_steps=50, batch_size=256, time_budget=None,
                    max_N=100, tasks=("parity", "dms"), fixed_N=(5, 10, 15, 20, 25, 30),
