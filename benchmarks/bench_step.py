@@ -4,15 +4,21 @@ A step: sample a parity batch (T = 40), forward, readout at the last step, cross
 over heads, backward, clip the gradient norm at 2, SGD with Nesterov momentum (lr 0.05,
 momentum 0.1). Variants:
   project  agents.LeakyRNN (hand-written backward through time)
+  graphed  (CUDA only) the step agents.train runs on a GPU: agents.training.graphs.GraphedSteps,
+           i.e. a memtasks batch drawn by numpy, copied from pinned memory into static buffers,
+           and the whole step (forward, loss, backward, clipping, SGD) replayed as one CUDA graph
   eager    structurally faithful to the paper code (PaperStyleRNN): input projected once, diagonal
            zeroed in place in forward, per step the recurrent nn.Linear, clamp(τ, 1) twice and
            LeakyReLU, autograd through the Python loop; a list of heads, one loss per head
   torch    torch.nn.RNN (relu) with the same heads
   floor    the GEMMs alone: per step h @ W (forward), dh @ W (backward), dW += dh^T h
-Rounds interleave the variants; the table shows medians and speed-ups over `eager`, and the peak
-tensor memory one step allocates (see peak_memory).
+Rounds interleave the variants; the table shows medians, speed-ups over `eager` (x), time over
+`torch`'s (/torch: the issue's targets are ratios against cuDNN on a GPU) and the peak tensor
+memory one step allocates (see peak_memory).
 
     PYTHONPATH=. python benchmarks/bench_step.py --threads 2
+    PYTHONPATH=. python benchmarks/bench_step.py --device cuda                          # T = 40
+    PYTHONPATH=. python benchmarks/bench_step.py --device cuda --steps 250 --max-n 100 --sizes 0,1
 """
 
 from __future__ import annotations
@@ -22,15 +28,20 @@ import json
 import statistics
 import time
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.profiler import ProfilerActivity, profile
 
 from agents import LeakyRNN
+from agents.training.graphs import GraphedSteps
+from agents.training.loop import GRAD_CLIP, paper_optimizer
+from memtasks import MemoryTaskEnv
 
 CONFIGS = ((500, 256, tuple(range(2, 11))), (128, 256, tuple(range(2, 11))), (64, 64, (2,)))
 VARIANTS = ("project", "eager", "torch", "floor")
+CUDA_VARIANTS = ("project", "graphed", "eager", "torch", "floor")
 
 
 class PaperStyleRNN(nn.Module):
@@ -105,6 +116,16 @@ def make_step(variant: str, hidden: int, batch: int, heads: tuple[int, ...], ste
                 dh = dh @ w
         return floor_step
 
+    if variant == "graphed":
+        env, rng = MemoryTaskEnv("parity", N=heads, seq_len=steps), np.random.default_rng(0)
+        leaky = LeakyRNN(hidden, heads).to(device)
+        graphed = GraphedSteps(leaky, paper_optimizer(leaky.parameters()), GRAD_CLIP,
+                               torch.device(device), capture=device == "cuda")  # CPU: no capture
+
+        def graphed_step():
+            graphed.train(env.sample_batch(batch, rng))
+        return graphed_step
+
     model = {"project": Project, "eager": PaperStyleRNN, "torch": TorchRNN}[variant](hidden, heads)
     model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.1, nesterov=True)
@@ -130,13 +151,14 @@ def sync(device: str) -> None:
 
 def time_config(hidden, batch, heads, args) -> tuple[dict[str, float], dict[str, float]]:
     """Median seconds per step and peak MiB per variant."""
-    steps = {v: make_step(v, hidden, batch, heads, args.steps, args.device) for v in VARIANTS}
-    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    variants = variants_of(args)
+    steps = {v: make_step(v, hidden, batch, heads, args.steps, args.device) for v in variants}
+    times: dict[str, list[float]] = {v: [] for v in variants}
     for _ in range(args.warmup):
         for step in steps.values():
             step()
     for r in range(args.repeats):
-        order = VARIANTS[r % len(VARIANTS):] + VARIANTS[:r % len(VARIANTS)]
+        order = variants[r % len(variants):] + variants[:r % len(variants)]
         for v in order:
             sync(args.device)
             start = time.perf_counter()
@@ -145,6 +167,13 @@ def time_config(hidden, batch, heads, args) -> tuple[dict[str, float], dict[str,
             times[v].append(time.perf_counter() - start)
     memory = {v: peak_memory(step, args.device) for v, step in steps.items()}
     return {v: statistics.median(t) for v, t in times.items()}, memory
+
+
+def variants_of(args: argparse.Namespace) -> tuple[str, ...]:
+    """The variants to time: ``--variants``, else all that suit the device (graphed: CUDA)."""
+    if args.variants:
+        return tuple(args.variants.split(","))
+    return CUDA_VARIANTS if args.device == "cuda" else VARIANTS
 
 
 def peak_memory(step, device: str) -> float:
@@ -177,6 +206,12 @@ def main() -> None:
     parser.add_argument("--no-flush-denormal", action="store_true",
                         help="keep denormal floats (flushing is on by default, for every variant)")
     parser.add_argument("--sizes", default="0,1,2", help="which of the 3 sizes to run (0,1,2)")
+    parser.add_argument("--variants", default=None,
+                        help=f"comma-separated subset of {','.join(CUDA_VARIANTS)}; must hold "
+                             f"eager and torch (default: all for the device; graphed on the CPU "
+                             f"runs the static-buffer steps without capture)")
+    parser.add_argument("--max-n", type=int, default=10,
+                        help="heads N = 2..this for the multi-head sizes 0 and 1 (default 10)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -184,19 +219,27 @@ def main() -> None:
     torch.manual_seed(0)
     print(f"device={args.device} threads={args.threads} T={args.steps} "
           f"flush_denormal={not args.no_flush_denormal} torch={torch.__version__}")
+    if args.device == "cuda":
+        print(f"card: {torch.cuda.get_device_name()}")
+    variants = variants_of(args)
     header = f"{'hidden':>6} {'batch':>5} {'heads':>7} " + " ".join(
-        f"{v + ' ms':>10} {'x':>5} {'MiB':>6}" for v in VARIANTS)
+        f"{v + ' ms':>10} {'x':>5} {'/torch':>6} {'MiB':>6}" for v in variants)
     print(header)
     results = []
     for index in (int(i) for i in args.sizes.split(",")):
         hidden, batch, heads = CONFIGS[index]
+        if len(heads) > 1:
+            heads = tuple(range(2, args.max_n + 1))
         medians, memory = time_config(hidden, batch, heads, args)
-        speedup = {v: medians["eager"] / medians[v] for v in VARIANTS}
+        speedup = {v: medians["eager"] / medians[v] for v in variants}
+        vs_torch = {v: medians[v] / medians["torch"] for v in variants}
         label = f"{heads[0]}..{heads[-1]}" if len(heads) > 1 else str(heads[0])
         print(f"{hidden:>6} {batch:>5} {label:>7} " + " ".join(
-            f"{medians[v] * 1e3:>10.1f} {speedup[v]:>5.2f} {memory[v]:>6.0f}" for v in VARIANTS))
-        results.append({"hidden": hidden, "batch": batch, "heads": list(heads),
-                        "median_s": medians, "speedup_vs_eager": speedup, "peak_mib": memory})
+            f"{medians[v] * 1e3:>10.2f} {speedup[v]:>5.2f} {vs_torch[v]:>6.2f} {memory[v]:>6.0f}"
+            for v in variants), flush=True)
+        results.append({"hidden": hidden, "batch": batch, "heads": list(heads), "T": args.steps,
+                        "device": args.device, "median_s": medians, "speedup_vs_eager": speedup,
+                        "time_over_torch": vs_torch, "peak_mib": memory})
     if args.json:
         with open(args.json, "w") as file:
             json.dump(results, file, indent=2)

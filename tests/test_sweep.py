@@ -127,10 +127,16 @@ def test_slurm_executor_gets_the_cluster_parameters(tmp_path, monkeypatch):
     assert "#SBATCH --partition=gpu" in script and "#SBATCH --time=90" in script
 
 
-def test_local_executor_parameters():
+def test_local_executor_parameters(monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     params = ExecutorConfig("local", jobs=3, cpus=1, partition="ignored").parameters()
     assert params == {"name": "memtasks-sweep", "timeout_min": 24 * 60, "gpus_per_node": 0,
                       "cpus_per_task": 1}
+    assert ExecutorConfig("local", jobs=8, gpus=1).parameters()["gpus_per_node"] == 1
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")  # local jobs keep this process's GPU
+    assert ExecutorConfig("local", jobs=8, gpus=1).parameters()["local_setup"] == [
+        "export CUDA_VISIBLE_DEVICES=3"]
+    assert "local_setup" not in ExecutorConfig("local", gpus=0).parameters()
     with pytest.raises(ValueError, match="executor='pbs'"):
         ExecutorConfig("pbs").parameters()
 

@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -142,7 +143,9 @@ class ExecutorConfig:
 
     ``jobs``: runs at a time (local: how many subprocesses; slurm: the array parallelism, None
     for no limit). ``time`` is minutes per job; ``cpus``, ``gpus`` and ``mem_gb`` per job;
-    ``partition`` the SLURM partition.
+    ``partition`` the SLURM partition. Local jobs do not wait for a GPU each: all ``jobs`` of
+    them run at once on the GPUs this process sees (``--jobs J --set device=cuda`` puts J runs
+    on one GPU).
     """
 
     kind: str = "local"
@@ -161,6 +164,11 @@ class ExecutorConfig:
                                   "gpus_per_node": self.gpus}
         if self.cpus is not None:
             params["cpus_per_task"] = self.cpus
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        if self.kind == "local" and self.gpus and visible is not None:
+            # submitit numbers a local job's GPUs from 0 and sets CUDA_VISIBLE_DEVICES to them;
+            # the jobs keep the GPUs chosen for this process instead
+            params["local_setup"] = [f"export CUDA_VISIBLE_DEVICES={shlex.quote(visible)}"]
         if self.kind == "slurm":
             if self.mem_gb is not None:
                 params["mem_gb"] = self.mem_gb

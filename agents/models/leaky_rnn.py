@@ -85,6 +85,7 @@ class LeakyRNN(HeadedModel):
     """
 
     kind = "leaky"
+    capturable = True  # a step holds no host sync and no state between forwards: CUDA graphs may replay it
 
     def __init__(self, hidden_size: int | Sequence[int], heads: int | Sequence[int], *,
                  tau: float | None = None, train_tau: bool = True, activation: str = "leaky_relu",

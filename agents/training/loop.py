@@ -9,7 +9,6 @@ Read :func:`train` top to bottom; the helpers above it each do one step of that 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import json
 import os
@@ -22,16 +21,17 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from agents.models.device import check_device
 from agents.models.protocol import check_model, unwrap
 from agents.training import runlock, runstate
 from agents.training.checkpoint import KINDS, save
+from agents.training.graphs import EagerSteps, GraphedSteps, check_graphs, make_steps
 from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
 from agents.training.paths import make_out_dir
+from agents.training.steps import count_correct, sequence_loss  # noqa: F401  (public here too)
 from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
                              check_threshold)
 
@@ -176,46 +176,6 @@ def solved_N(accuracy: Mapping[int, float], threshold: float = THRESHOLD) -> int
     return max((n for n, a in accuracy.items() if a > threshold), default=0)
 
 
-def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy summed over heads, each averaged over its labelled (step, batch) entries.
-
-    ``logits`` (L, B, H, 2), ``targets`` (L, B, H) with −1 where a head has no label.
-    """
-    per_entry = F.cross_entropy(logits.reshape(-1, 2), targets.reshape(-1), ignore_index=-1,
-                                reduction="none").view(targets.shape)
-    labelled = (targets >= 0).sum(dim=(0, 1)).clamp_min(1)
-    return (per_entry.sum(dim=(0, 1)) / labelled).sum()
-
-
-def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per head: how many labelled entries were predicted right, and how many were labelled."""
-    labelled = targets >= 0
-    correct = (logits.argmax(-1) == targets) & labelled
-    return correct.sum(dim=(0, 1)), labelled.sum(dim=(0, 1))
-
-
-@functools.cache
-def _takes_repeat(forward: Callable[..., Any]) -> bool:
-    """Whether a ``forward`` method has a ``repeat`` keyword (continuous time: τ scaled by k)."""
-    return "repeat" in inspect.signature(forward).parameters
-
-
-def _forward(model: nn.Module, batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits at the labelled steps of a memtasks Batch, and its targets, on ``device``.
-
-    A batch whose bits are repeated k > 1 times passes ``repeat=k`` to a model whose forward
-    takes it (LeakyRNN scales τ by k); other models just see the longer stream.
-    """
-    inputs, targets = batch.to_torch(device)
-    steps = torch.from_numpy(np.asarray(batch.steps)).to(device)
-    repeat = getattr(batch, "repeat", 1)
-    if repeat != 1 and _takes_repeat(type(unwrap(model)).forward):
-        states = model(inputs, repeat=repeat)
-    else:
-        states = model(inputs)
-    return model.readout(states[steps]), targets
-
-
 def _batches(env: Any, batch_size: int, rng: np.random.Generator,
              repeats: tuple[int, ...] | None) -> Iterator[Any]:
     """One training or evaluation step's batches: the env's own, or one per repeat k in order."""
@@ -293,6 +253,7 @@ class _Settings:
     grad_clip: float | None
     threshold: float
     repeats: tuple[int, ...] | None
+    graphs: bool | None
 
     @classmethod
     def check(cls, model: Any, env: Any, *, optimizer: Any, **args: Any) -> _Settings:
@@ -323,6 +284,7 @@ class _Settings:
         args["threshold"] = check_threshold(getattr(env, "threshold", THRESHOLD)
                                             if threshold is None else threshold)
         args["repeats"] = _check_repeats(args["repeats"], env)
+        args["graphs"] = check_graphs(args["graphs"], model, args["device"])
         if args["checkpoint_dir"] is not None:
             _check_not_a_run(args["checkpoint_dir"], args["resume"])
         return cls(**args)
@@ -376,31 +338,23 @@ def _check_finite(losses: torch.Tensor, start: int, stop: int, epoch: int,
         raise NonFiniteLossError(epoch, start + row + 1, float(window[row, col]), checkpoint)
 
 
-def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
-                 rng: np.random.Generator, epoch: int, run: _Settings, monitor: Monitor,
-                 checkpoint: Path | None, deadline: float | None = None) -> tuple[float, int]:
+def _train_epoch(env: Any, stepper: EagerSteps | GraphedSteps, rng: np.random.Generator,
+                 epoch: int, run: _Settings, monitor: Monitor, checkpoint: Path | None,
+                 deadline: float | None = None) -> tuple[float, int]:
     """Train one epoch; return the mean loss and the steps taken. Losses stay on the device
     between checks. Past ``deadline`` (a ``time.perf_counter`` time) the epoch ends early.
 
     With ``run.repeats`` each step takes one optimizer step per k, in order, as the paper's
     authors train continuous time; the loss is the mean over all those updates.
     """
-    steps, batch_size, grad_clip, device = (run.steps_per_epoch, run.batch_size, run.grad_clip,
-                                            run.device)
-    losses = torch.empty(steps, len(run.repeats or (1,)), device=device)
-    params = [p for group in optimizer.param_groups for p in group["params"]]
+    steps, batch_size = run.steps_per_epoch, run.batch_size
+    losses = torch.empty(steps, len(run.repeats or (1,)), device=run.device)
     checked = done = 0
     for step in range(steps):
         if step and deadline is not None and time.perf_counter() > deadline:
             break
         for i, batch in enumerate(_batches(env, batch_size, rng, run.repeats)):
-            loss = sequence_loss(*_forward(model, batch, device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(params, grad_clip)
-            optimizer.step()
-            losses[step, i] = loss.detach()
+            losses[step, i] = stepper.train(batch)
         done = step + 1
         monitor.step()
         if done - checked == NAN_CHECK_EVERY:
@@ -411,8 +365,9 @@ def _train_epoch(model: nn.Module, env: Any, optimizer: torch.optim.Optimizer,
 
 
 @torch.no_grad()
-def _evaluate(model: nn.Module, env: Any, rng: np.random.Generator, steps: int, batch_size: int,
-              device: torch.device, repeats: tuple[int, ...] | None = None) -> dict[int, float]:
+def _evaluate(stepper: EagerSteps | GraphedSteps, env: Any, rng: np.random.Generator, steps: int,
+              batch_size: int, device: torch.device, repeats: tuple[int, ...] | None = None
+              ) -> dict[int, float]:
     """Accuracy per head over ``steps`` fresh batches (per k with ``repeats``), pooled: labels
     right over labels scored, across every k (the authors' measure; with "final" labels each k
     weighs the same). Counts stay on the device until the end."""
@@ -421,7 +376,7 @@ def _evaluate(model: nn.Module, env: Any, rng: np.random.Generator, steps: int, 
     labelled = torch.zeros_like(correct)
     for _ in range(steps):
         for batch in _batches(env, batch_size, rng, repeats):
-            right, total = count_correct(*_forward(model, batch, device))
+            right, total = stepper.evaluate(batch)
             correct += right
             labelled += total
     accuracy = (correct.double() / labelled.clamp_min(1).double()).tolist()
@@ -498,7 +453,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
           target_N: int | None = None, time_budget: float | None = None, progress: bool = True,
           *, lr: float = LR, grad_clip: float | None = GRAD_CLIP,
           threshold: float | None = None, description: Mapping[str, Any] | None = None,
-          repeats: int | Sequence[int] | None = None) -> History:
+          repeats: int | Sequence[int] | None = None, graphs: bool | None = None) -> History:
     """Train ``model`` on ``env`` (a memtasks env, or a curriculum wrapping one); return the History.
 
     Args:
@@ -531,6 +486,10 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
             (each bit shown k times) and takes one optimizer step on each, in order; a model whose
             forward takes ``repeat`` gets ``repeat=k``. Accuracy per head is pooled over all k's
             evaluation batches. None: the env's own batches (its ``repeat``), one per step.
+        graphs: replay each training and evaluation step as a CUDA graph (``agents.training.
+            graphs``): None = where it is correct (a CUDA device, a model that declares
+            ``capturable``, SGD or a capturable optimizer); True insists (ValueError where it
+            cannot); False runs eagerly. The same batches and results either way.
 
     Raises:
         NonFiniteLossError: the loss became NaN or infinite; the last good checkpoint is kept.
@@ -542,7 +501,7 @@ def train(model: nn.Module, env: Any, epochs: int = 50, steps_per_epoch: int = 6
                           checkpoint_dir=checkpoint_dir, resume=resume, device=device,
                           optimizer=optimizer, target_N=target_N, time_budget=time_budget,
                           progress=progress, lr=lr, grad_clip=grad_clip, threshold=threshold,
-                          repeats=repeats)
+                          repeats=repeats, graphs=graphs)
     check_training_memory(unwrap(model), env, run.batch_size, run.device)
     run.make_dirs()
     with runlock.hold(run.checkpoint_dir, run.logdir):
@@ -582,16 +541,19 @@ def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerF
 
     started = time.perf_counter()
     deadline = None if run.time_budget is None else started + run.time_budget
+    stepper = None
     with Monitor(run.logdir, config, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
                  start_epoch=len(history), progress=run.progress, deadline=deadline) as monitor:
         for epoch in range(len(history) + 1, run.epochs + 1):
             tic = time.perf_counter()
+            if stepper is None or stepper.optimizer is not opt:  # new heads: new graphs
+                stepper = make_steps(compiled, opt, run.grad_clip, device, run.graphs)
             model.train()
-            loss, steps = _train_epoch(compiled, env, opt, rng, epoch, run, monitor, checkpoint,
+            loss, steps = _train_epoch(env, stepper, rng, epoch, run, monitor, checkpoint,
                                        deadline)
             train_seconds = time.perf_counter() - tic
             model.eval()
-            accuracy = _evaluate(compiled, env, rng, run.eval_steps, run.batch_size, device,
+            accuracy = _evaluate(stepper, env, rng, run.eval_steps, run.batch_size, device,
                                  run.repeats)
             taus = timescales(model)
             record = EpochRecord(
