@@ -63,7 +63,7 @@ def plot_autocorrelations(ac: np.ndarray, fit: TimescaleFit, path: str | os.Path
 
 
 def plot_timescale_histograms(tau: np.ndarray, tau_net: np.ndarray, path: str | os.PathLike,
-                              raw: bool = False, stage: str | None = None) -> Path:
+                              stage: str | None = None, raw: bool = False) -> Path:
     """Histograms of the trained single-neuron τ (``raw``: the parameter, before the clamp at 1)
     and of the network-mediated τ_net."""
     figure = Figure(figsize=(8, 3.5))
@@ -111,8 +111,7 @@ def plot_timescales_vs_N(stages: Sequence[Mapping[str, float]], path: str | os.P
 
 
 def plot_ablation(results: Mapping[str, np.ndarray], baseline: float, path: str | os.PathLike,
-                  N: int | None = None, kind: str = "together",
-                  stage: str | None = None) -> Path:
+                  N: int | None = None, stage: str | None = None, kind: str = "together") -> Path:
     """Accuracy after ablating each group of neurons (mean ± std over streams, and over the
     neurons where they were silenced ``kind="one at a time"``); dashed: the intact network,
     dotted: chance."""
@@ -131,7 +130,7 @@ def plot_ablation(results: Mapping[str, np.ndarray], baseline: float, path: str 
 
 
 def plot_perturbation(sweeps: Sequence[PerturbationSweep], path: str | os.PathLike,
-                      baseline: str = "baseline", stage: str | None = None) -> Path:
+                      stage: str | None = None, baseline: str = "baseline") -> Path:
     """Relative accuracy (1: intact, 0: chance) against ε, one line per perturbed target
     (mean ± std over draws); after retraining as dashed lines where the sweep has them.
     ``baseline`` names the accuracy that counts as 1 (the axis label)."""

@@ -19,9 +19,10 @@
 
 The activity is streamed chunk by chunk into the autocorrelation and covariance accumulators,
 so memory holds one chunk, never the whole recording. Three details differ from the authors'
-scripts, none of them in what is measured: they record 500 steps more (100,500), divide the lagged
-sum at lag k by T − 1 − k rather than T − k (a relative change below k/T²), and fit C/C(0) as
-computed, where it is rounded to 8 decimals here (see :func:`fit_timescales_paper`).
+scripts: they record 500 steps more (100,500) and divide the lagged sum at lag k by T − 1 − k
+rather than T − k (a relative change below k/T²), which changes nothing measurable; and they fit
+C/C(0) as computed, where it is rounded to 8 decimals here, which makes τ_net a function of the
+data rather than of rounding error (see :func:`fit_timescales_paper`).
 """
 
 from __future__ import annotations

@@ -218,7 +218,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     for stage in stages:
         stage.model.to(device)
     task = task or (_run_task(path) if path.is_dir() else "parity")
-    if not paper:  # the paper protocol streams its recording in chunks
+    if not paper:  # the project's recording is held whole; the paper's is streamed
         units = max(getattr(stage.model, "hidden_size", 1) for stage in stages)
         check_memory(trials * (steps + burn_in) * units * RECORD_BYTES,
                      f"steps={steps} with trials={trials} and {units} units")
@@ -254,8 +254,8 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         bar.update()
     figures.plot_autocorrelations(ac, fit, out / "autocorrelations.png", population=population,
                                   stage=final.label)
-    figures.plot_timescale_histograms(tau, fit.tau, out / "timescales_hist.png", raw=paper,
-                                      stage=final.label)
+    figures.plot_timescale_histograms(tau, fit.tau, out / "timescales_hist.png", stage=final.label,
+                                      raw=paper)
     figures.plot_timescales_vs_N(results["stages"], out / "timescales_vs_N.png")
     results["final"] = {"name": final.name, "N": final.N, "tau": _finite(tau),
                         "tau_net": _finite(fit.tau), "model": fit.model.tolist()}
@@ -316,7 +316,7 @@ def _project_robustness(final: Stage, task: str, scoring: dict, ablate_k: int | 
                               task, final.N, **scoring) for how in SELECTIONS}
     bars = {"intact": baseline, **{f"{k} {GROUPS[how]}": acc for how, acc in ablation.items()}}
     figures.plot_ablation(bars, float(baseline.mean()), out / "ablation.png", N=final.N,
-                          kind="together", stage=final.label)
+                          stage=final.label, kind="together")
     results["ablation"] = {"kind": "group", "N": final.N, "k": k, "baseline": _finite(baseline),
                            **{how: _finite(acc) for how, acc in ablation.items()}}
     bar.update()
@@ -339,15 +339,14 @@ def _paper_figures(measured: PaperMeasurements, out: Path, stage: str) -> None:
             **{f"{measured.k} {name} τ" if name != "random" else f"{measured.k} random":
                acc.ravel() for name, (_, acc) in measured.ablation.items()}}
     figures.plot_ablation(bars, float(measured.baseline.mean()), out / "ablation.png",
-                          N=measured.N, kind="one at a time", stage=stage)
+                          N=measured.N, stage=stage, kind="one at a time")
     best = float(measured.baseline.max())
     sweeps = [PerturbationSweep(target=target, N=measured.N, epsilons=np.array(list(by_eps)),
                                 baseline=best, accuracy=np.stack([a.mean(axis=1) for a in by_eps.values()]),
                                 relative=np.stack([measured.relative(a).mean(axis=1)
                                                    for a in by_eps.values()]))
               for target, by_eps in measured.perturbation.items()]
-    figures.plot_perturbation(sweeps, out / "perturbation.png", baseline="best stream",
-                              stage=stage)
+    figures.plot_perturbation(sweeps, out / "perturbation.png", stage=stage, baseline="best stream")
 
 
 def _log_figures(out: Path) -> None:
