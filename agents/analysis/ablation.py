@@ -7,6 +7,10 @@ across its layers, as its states and ``taus`` are.
 It then gets no drive: a leaky neuron decays from h_0 towards 0 by its own leak, a GRU unit
 halves each step (gates at 0.5, candidate 0), an LSTM cell likewise; and whatever value it holds
 reaches neither the other neurons nor the readout.
+
+Two experiments: :func:`ablate` with k neurons silences them *together* (a group ablation);
+:func:`single_ablations` silences one neuron at a time, k separate networks, as the paper's
+"ablating the 20 longest-τ neurons" does (their accuracies are then averaged).
 """
 
 from __future__ import annotations
@@ -103,3 +107,15 @@ def select_neurons(taus: np.ndarray, k: int, how: str = "largest", seed: int = 0
         return np.sort(np.random.default_rng(seed).choice(len(taus), size=k, replace=False))
     order = np.argsort(taus, kind="stable")
     return np.sort(order[::-1][:k] if how == "largest" else order[:k])
+
+
+def single_ablations(model: nn.Module, neurons: Sequence[int], task: str = "parity", N: int = 5,
+                     **accuracy_kwargs) -> np.ndarray:
+    """Accuracy of the head for ``N`` with each of ``neurons`` silenced alone, one network each.
+
+    ``accuracy_kwargs`` go to :func:`accuracy` (steps, warmup, repeats, seed, p); every network
+    is scored on the same streams. Returns a float array ``(len(neurons), repeats)``.
+    """
+    rows = [accuracy(ablate(model, [int(i)]), task, N, **accuracy_kwargs) for i in np.asarray(neurons)]
+    repeats = accuracy_kwargs.get("repeats", 10)
+    return np.stack(rows) if rows else np.empty((0, repeats))

@@ -63,10 +63,12 @@ def plot_autocorrelations(ac: np.ndarray, fit: TimescaleFit, path: str | os.Path
 
 
 def plot_timescale_histograms(tau: np.ndarray, tau_net: np.ndarray, path: str | os.PathLike,
-                              stage: str | None = None) -> Path:
-    """Histograms of the trained single-neuron τ and of the network-mediated τ_net."""
+                              stage: str | None = None, raw: bool = False) -> Path:
+    """Histograms of the trained single-neuron τ (``raw``: the parameter, before the clamp at 1)
+    and of the network-mediated τ_net."""
     figure = Figure(figsize=(8, 3.5))
-    for index, (values, name) in enumerate(((tau, "trained τ"), (tau_net, "τ_net (autocorrelation)"))):
+    names = ("trained τ (raw)" if raw else "trained τ", "τ_net (autocorrelation)")
+    for index, (values, name) in enumerate(zip((tau, tau_net), names)):
         axes = figure.add_subplot(1, 2, index + 1)
         finite = np.asarray(values, dtype=float)
         finite = finite[np.isfinite(finite) & (finite > 0)]
@@ -109,9 +111,10 @@ def plot_timescales_vs_N(stages: Sequence[Mapping[str, float]], path: str | os.P
 
 
 def plot_ablation(results: Mapping[str, np.ndarray], baseline: float, path: str | os.PathLike,
-                  N: int | None = None, stage: str | None = None) -> Path:
-    """Accuracy after ablating each group of neurons (mean ± std over streams); dashed: the
-    intact network, dotted: chance."""
+                  N: int | None = None, stage: str | None = None, kind: str = "together") -> Path:
+    """Accuracy after ablating each group of neurons (mean ± std over streams, and over the
+    neurons where they were silenced ``kind="one at a time"``); dashed: the intact network,
+    dotted: chance."""
     figure = Figure(figsize=(5.5, 3.8))
     axes = figure.add_subplot()
     names = list(results)
@@ -121,15 +124,16 @@ def plot_ablation(results: Mapping[str, np.ndarray], baseline: float, path: str 
     axes.axhline(baseline, color="k", ls="--", lw=1, label="intact")
     axes.axhline(0.5, color="grey", ls=":", lw=1, label="chance")
     axes.set(ylabel="accuracy per step", ylim=(0.4, 1.02),
-             title="Ablation" + (f" (head N = {N})" if N is not None else ""))
+             title=f"Ablation, silenced {kind}" + (f" (head N = {N})" if N is not None else ""))
     axes.legend(fontsize=7)
     return _save(figure, path, stage)
 
 
 def plot_perturbation(sweeps: Sequence[PerturbationSweep], path: str | os.PathLike,
-                      stage: str | None = None) -> Path:
+                      stage: str | None = None, baseline: str = "baseline") -> Path:
     """Relative accuracy (1: intact, 0: chance) against ε, one line per perturbed target
-    (mean ± std over draws); after retraining as dashed lines where the sweep has them."""
+    (mean ± std over draws); after retraining as dashed lines where the sweep has them.
+    ``baseline`` names the accuracy that counts as 1 (the axis label)."""
     figure = Figure(figsize=(5.5, 3.8))
     axes = figure.add_subplot()
     for index, sweep in enumerate(sweeps):
@@ -141,7 +145,7 @@ def plot_perturbation(sweeps: Sequence[PerturbationSweep], path: str | os.PathLi
                           fmt=style, capsize=3, color=f"C{index}",
                           label=f"{sweep.target}{suffix} (N = {sweep.N})")
     axes.axhline(0.0, color="grey", ls=":", lw=1)
-    axes.set(xlabel="ε (relative size of the perturbation)", ylabel="(acc − 0.5) / (baseline − 0.5)",
+    axes.set(xlabel="ε (relative size of the perturbation)", ylabel=f"(acc − 0.5) / ({baseline} − 0.5)",
              title="Perturbation")
     axes.legend(fontsize=7)
     return _save(figure, path, stage)

@@ -5,6 +5,11 @@ stacked layers W is the recurrent matrices of all layers taken together; GRU and
 hidden-to-hidden matrix of all gates). τ (LeakyRNN only), in the positive direction so
 τ stays ≥ 1: τ' = τ + ε‖τ‖ |D|/‖D‖ on the effective τ. Accuracy is then compared with the
 unperturbed network relative to chance: (acc − 0.5) / (baseline − 0.5).
+
+``paper=True`` follows the paper's code instead: τ' = τ + ε‖τ‖ |D|/‖D‖ on the raw τ parameter
+(which may lie below 1; the network still uses max(τ', 1)), and the weight direction D is drawn
+over the whole recurrent matrix (matrices), its diagonal included in ‖D‖, then the diagonal
+removed (the network has no self-connections).
 """
 
 from __future__ import annotations
@@ -29,10 +34,14 @@ def _direction(like: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.randn(like.shape, generator=generator, dtype=like.dtype).to(like.device)
 
 
-def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, seed: int = 0) -> nn.Module:
-    """A copy of ``model`` with its recurrent weights or τ perturbed (see the module docstring)."""
+def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, seed: int = 0, *,
+            paper: bool = False) -> nn.Module:
+    """A copy of ``model`` with its recurrent weights or τ perturbed (see the module docstring;
+    ``paper=True``: the paper's convention)."""
     if target not in TARGETS:
         raise ValueError(f"target={target!r} is not accepted: expected one of {TARGETS}")
+    if not isinstance(paper, bool):
+        raise TypeError(f"paper={paper!r} is not accepted: expected True or False")
     if not isinstance(epsilon, numbers.Real) or isinstance(epsilon, bool) or not epsilon >= 0:
         raise ValueError(f"epsilon={epsilon!r} is not accepted: expected a float >= 0")
     leaky = callable(getattr(model, "recurrent_weights", None)) and hasattr(model, "taus")
@@ -43,16 +52,16 @@ def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, see
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         if target == "tau":
-            tau = changed.taus
+            tau = changed.tau if paper else changed.taus
             direction = _direction(tau, generator).abs()
             changed.tau.copy_(tau + epsilon * tau.norm() * direction / direction.norm())
             return changed
         pairs = (changed.recurrent_weights() if leaky
                  else [(changed.rnn.weight_hh_l0, torch.ones_like(changed.rnn.weight_hh_l0))])
-        directions = [_direction(weight, generator) * mask for weight, mask in pairs]
+        directions = [_direction(weight, generator) * (1 if paper else mask) for weight, mask in pairs]
         scale = epsilon * _norm(weight for weight, _ in pairs) / _norm(directions)
-        for (weight, _), direction in zip(pairs, directions):
-            weight.add_(scale * direction)
+        for (weight, mask), direction in zip(pairs, directions):
+            weight.add_(scale * direction).mul_(mask)  # the paper's diagonal draws are dropped here
     return changed
 
 
@@ -62,7 +71,8 @@ def _norm(tensors: Iterable[torch.Tensor]) -> torch.Tensor:
 
 
 def relative_accuracy(acc: np.ndarray | float, baseline: float) -> np.ndarray:
-    """(acc − 0.5) / (baseline − 0.5): 1 is the unperturbed accuracy, 0 is chance."""
+    """(acc − 0.5) / (baseline − 0.5): 1 is the unperturbed accuracy, 0 is chance (the paper
+    takes the best of the baseline's trials as ``baseline``, the project their mean)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return (np.asarray(acc, dtype=np.float64) - 0.5) / (baseline - 0.5)
 

@@ -25,9 +25,12 @@ from agents.analysis import figures
 from agents.analysis.ablation import SELECTIONS, ablate, accuracy, select_neurons
 from agents.analysis.activity import record
 from agents.analysis.autocorrelation import autocorrelation, population_autocorrelation
-from agents.analysis.dimensionality import dimensionality
-from agents.analysis.perturbation import perturbation_sweep
-from agents.analysis.timescales import fit_timescales, trained_timescales
+from agents.analysis.dimensionality import dimensionality, paper_count
+from agents.analysis.paper import (PaperMeasurements, measure_paper, paper_timescales,
+                                   timescale_summary)
+from agents.analysis.perturbation import PerturbationSweep, perturbation_sweep
+from agents.analysis.timescales import (TimescaleFit, fit_timescales, raw_timescales,
+                                        trained_timescales)
 from agents.models.device import check_device
 from agents.training.checkpoint import load, load_reference_checkpoint, safe_load
 from agents.training.loop import History
@@ -39,6 +42,8 @@ from memtasks.tasks import TASKS
 RESULTS = "analysis.json"
 RECORD_BYTES = 40  # per recorded (trial, step, unit): float32 states, float64 FFT autocorrelation
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
+PROTOCOLS = ("project", "paper")
+PROJECT_EPSILONS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5)
 
 
 @dataclass
@@ -156,11 +161,12 @@ def _stats(values: np.ndarray) -> tuple[float | None, float | None]:
 
 
 def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
-                heads: Sequence[int] | None = None, task: str | None = None, steps: int = 10_000, trials: int = 4,
+                heads: Sequence[int] | None = None, task: str | None = None,
+                protocol: str = "project", steps: int | None = None, trials: int | None = None,
                 burn_in: int = 500, max_lag: int = 200, fit_lag: int = 30,
-                ablate_k: int | None = None, epsilons: Sequence[float] = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5),
-                draws: int = 3, accuracy_steps: int = 1000, warmup: int = 100, repeats: int = 10,
-                seed: int = 0, progress: bool = True, tensorboard: bool = False,
+                ablate_k: int | None = None, epsilons: Sequence[float] | None = None,
+                draws: int | None = None, accuracy_steps: int = 1000, warmup: int = 100,
+                repeats: int = 10, seed: int = 0, progress: bool = True, tensorboard: bool = False,
                 device: str = "cpu", log: Callable[[str], object] = print) -> dict:
     """Analyse a run directory or a model file; write PNG figures and ``analysis.json``.
 
@@ -169,10 +175,17 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         out_dir: where to write (default: ``RUN_DIR/analysis`` or ``<folder>/analysis/<name>``).
         heads: the N of each head of a paper checkpoint (only for such a file).
         task: "parity" or "dms" for the accuracy tests (default: the run's task, else parity).
-        steps, trials, burn_in: the recording of activity (see :func:`record`).
-        max_lag, fit_lag: autocorrelation lags and the lags fitted (see :func:`fit_timescales`).
-        ablate_k: neurons silenced per group (default: a tenth of them).
-        epsilons, draws: the perturbation grid and perturbations per ε.
+        protocol: "project" (the project's definitions: k neurons silenced together, per-trial
+            normalised autocorrelation, pooled dimensionality) or "paper" (the authors'
+            definitions, :func:`~agents.analysis.paper.paper_protocol`; its numbers for the final
+            network go under ``"paper"`` in the JSON, and the figures show them).
+        steps, trials, burn_in: the recording of activity (see :func:`record`; default: 10,000
+            steps × 4 trials, the paper protocol 100,000 × 10).
+        max_lag, fit_lag: autocorrelation lags and the lags fitted (see :func:`fit_timescales`;
+            the paper protocol computes lags 0..fit_lag only).
+        ablate_k: neurons per ablation group (default: a tenth of them; the paper protocol 4 %).
+        epsilons, draws: the perturbation grid and perturbations per ε (default: 0 … 0.5 and 3
+            draws; the paper protocol ε = 0.215 for the weights and 0.1 for τ, 10 draws).
         accuracy_steps, warmup, repeats: the accuracy test (see :func:`accuracy`).
         seed: seeds every random draw.
         progress: show a tqdm progress bar.
@@ -184,84 +197,156 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     Returns:
         the numbers written to ``analysis.json``.
     """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol={protocol!r} is not accepted: expected one of {PROTOCOLS}")
+    paper = protocol == "paper"
+    steps = (100_000 if paper else 10_000) if steps is None else steps
+    trials = (10 if paper else 4) if trials is None else trials
+    draws = (10 if paper else 3) if draws is None else draws
     for name, value, minimum in (("steps", steps, 1), ("trials", trials, 1), ("burn_in", burn_in, 0),
                                  ("max_lag", max_lag, 1), ("draws", draws, 1), ("repeats", repeats, 1),
                                  ("accuracy_steps", accuracy_steps, 1), ("warmup", warmup, 0)):
         check_int(value, name, minimum)  # fail before any work is done
     check_seed(seed)
-    if max_lag >= steps:
-        raise ValueError(f"max_lag={max_lag!r} is not accepted: expected max_lag < steps = {steps}")
+    lags = fit_lag if paper else max_lag
+    if lags >= steps:
+        name = "fit_lag" if paper else "max_lag"
+        raise ValueError(f"{name}={lags!r} is not accepted: expected {name} < steps = {steps}")
     device = check_device(device)
     path = Path(path)
     stages = load_stages(path, heads)
     for stage in stages:
         stage.model.to(device)
     task = task or (_run_task(path) if path.is_dir() else "parity")
-    units = max(getattr(stage.model, "hidden_size", 1) for stage in stages)
-    check_memory(trials * (steps + burn_in) * units * RECORD_BYTES,
-                 f"steps={steps} with trials={trials} and {units} units")
+    if not paper:  # the project's recording is held whole; the paper's is streamed
+        units = max(getattr(stage.model, "hidden_size", 1) for stage in stages)
+        check_memory(trials * (steps + burn_in) * units * RECORD_BYTES,
+                     f"steps={steps} with trials={trials} and {units} units")
     for stage in stages:
         if stage.solved is False:
             log(f"note: stage {stage.label}: the network never solved N={stage.N}; its "
                 f"timescales describe a network that did not learn that task")
     out = make_out_dir(output_dir(path, out_dir), "out_dir")
+    recording = {"steps": steps, "trials": trials, "burn_in": burn_in, "seed": seed}
+    results: dict = {"source": str(path), "task": task, "protocol": protocol, "stages": [],
+                     "settings": {**recording, "max_lag": lags, "fit_lag": fit_lag}}
     final = stages[-1]
-    leaky = hasattr(final.model, "taus")
-    bar = tqdm(total=len(stages) + 3, desc="analyze", disable=not progress)
-    results: dict = {"source": str(path), "task": task, "stages": [],
-                     "settings": {"steps": steps, "trials": trials, "burn_in": burn_in,
-                                  "max_lag": max_lag, "fit_lag": fit_lag, "seed": seed}}
+    grids = {} if epsilons is None else {"epsilons_weights": epsilons, "epsilons_tau": epsilons}
+    bar = tqdm(total=len(stages) + 2, desc=f"analyze ({protocol} protocol)", disable=not progress)
     for stage in stages:
-        bar.set_postfix_str(f"timescales {stage.name}")
-        act = record(stage.model, steps=steps, trials=trials, burn_in=burn_in, seed=seed)
-        ac = autocorrelation(act, max_lag)
-        fit = fit_timescales(ac, fit_lag)
-        tau = trained_timescales(stage.model)
-        (tau_mean, tau_std), (net_mean, net_std) = _stats(tau), _stats(fit.tau)
-        results["stages"].append({
-            "name": stage.name, "epoch": stage.epoch, "N": stage.N, "heads": list(stage.model.heads),
-            "accuracy": stage.accuracy, "solved": stage.solved,
-            "tau_mean": tau_mean, "tau_std": tau_std, "tau_net_mean": net_mean,
-            "tau_net_std": net_std, "fraction_double": float(np.mean(fit.model == 2)),
-            "fraction_unfitted": float(np.mean(fit.model == 0)),
-            "dimensionality_90": dimensionality(act, 0.9)})
+        bar.set_postfix_str(f"{'paper protocol' if paper and stage is final else 'timescales'} "
+                            f"{stage.name}")
+        if paper and stage is final:  # the whole protocol; its recording serves the stage too
+            measured = measure_paper(final.model, final.N, task=task, k=ablate_k, **grids,
+                                     **recording, fit_lag=fit_lag, accuracy_steps=accuracy_steps,
+                                     warmup=warmup, repeats=repeats, draws=draws, progress=False)
+            outcome = _paper_stage(measured.tau, measured.autocorrelation, measured.fit,
+                                   measured.explained_variance)
+        elif paper:
+            outcome = _paper_stage(raw_timescales(stage.model),
+                                   *paper_timescales(stage.model, **recording, fit_lag=fit_lag))
+        else:
+            outcome = _project_stage(stage, recording, max_lag, fit_lag)
+        row, ac, fit, tau, population = outcome
+        results["stages"].append({"name": stage.name, "epoch": stage.epoch, "N": stage.N,
+                                  "heads": list(stage.model.heads), "accuracy": stage.accuracy,
+                                  "solved": stage.solved, **row})
         bar.update()
-    figures.plot_autocorrelations(ac, fit, out / "autocorrelations.png",
-                                  population=population_autocorrelation(act, max_lag),
+    figures.plot_autocorrelations(ac, fit, out / "autocorrelations.png", population=population,
                                   stage=final.label)
-    figures.plot_timescale_histograms(tau, fit.tau, out / "timescales_hist.png", stage=final.label)
+    figures.plot_timescale_histograms(tau, fit.tau, out / "timescales_hist.png", stage=final.label,
+                                      raw=paper)
     figures.plot_timescales_vs_N(results["stages"], out / "timescales_vs_N.png")
     results["final"] = {"name": final.name, "N": final.N, "tau": _finite(tau),
                         "tau_net": _finite(fit.tau), "model": fit.model.tolist()}
-    bar.update()
+    if paper:
+        results["paper"] = measured.summary()
+        _paper_figures(measured, out, final.label)
+        bar.update(2)
+    else:
+        scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed}
+        _project_robustness(final, task, scoring, ablate_k, epsilons, draws, out, results, bar)
+    bar.close()
+    (out / RESULTS).write_text(json.dumps(results, indent=1, allow_nan=False))
+    if tensorboard:
+        _log_figures(out)
+    return results
 
+
+StageResult = tuple[dict, np.ndarray, TimescaleFit, np.ndarray, "np.ndarray | None"]
+
+
+def _project_stage(stage: Stage, recording: dict, max_lag: int, fit_lag: int) -> StageResult:
+    """The project's timescale numbers of one stage, with its autocorrelation, fit, τ and the
+    population's autocorrelation."""
+    act = record(stage.model, **recording)
+    ac = autocorrelation(act, max_lag)
+    fit = fit_timescales(ac, fit_lag)
+    tau = trained_timescales(stage.model)
+    (tau_mean, tau_std), (net_mean, net_std) = _stats(tau), _stats(fit.tau)
+    return ({"tau_mean": tau_mean, "tau_std": tau_std, "tau_net_mean": net_mean,
+             "tau_net_std": net_std, "fraction_double": float(np.mean(fit.model == 2)),
+             "fraction_unfitted": float(np.mean(fit.model == 0)),
+             "dimensionality_90": dimensionality(act, 0.9)}, ac, fit, tau,
+            population_autocorrelation(act, max_lag))
+
+
+def _paper_stage(tau: np.ndarray, ac: np.ndarray, fit: TimescaleFit, ratios: np.ndarray) -> StageResult:
+    """The paper's timescale numbers of one stage in the stage table's columns (raw τ; τ_net
+    above 1; dimensionality per trial, averaged), with its pooled autocorrelation, fit and τ."""
+    summary = timescale_summary(tau, fit, paper_count(ratios))
+    return ({"tau_mean": summary["tau"]["mean"], "tau_std": summary["tau"]["std"],
+             "tau_net_mean": summary["tau_net"]["mean_above_1"],
+             "tau_net_std": summary["tau_net"]["std_above_1"],
+             "fraction_double": summary["tau_net"]["fraction_double"],
+             "fraction_unfitted": float(np.mean(fit.model == 0)),
+             "dimensionality_90": summary["dimensionality"]}, ac, fit, tau, None)
+
+
+def _project_robustness(final: Stage, task: str, scoring: dict, ablate_k: int | None,
+                        epsilons: Sequence[float] | None, draws: int, out: Path, results: dict,
+                        bar: tqdm) -> None:
+    """The project's group ablation and perturbation sweeps of the final network: figures and
+    the ``ablation`` and ``perturbation`` sections of ``results``."""
     bar.set_postfix_str("ablation")
-    scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed}
+    tau = trained_timescales(final.model)
     baseline = accuracy(final.model, task, final.N, **scoring)
     k = max(1, len(tau) // 10) if ablate_k is None else ablate_k
-    ablation = {how: accuracy(ablate(final.model, select_neurons(tau, k, how, seed)), task,
-                              final.N, **scoring) for how in SELECTIONS}
+    ablation = {how: accuracy(ablate(final.model, select_neurons(tau, k, how, scoring["seed"])),
+                              task, final.N, **scoring) for how in SELECTIONS}
     bars = {"intact": baseline, **{f"{k} {GROUPS[how]}": acc for how, acc in ablation.items()}}
     figures.plot_ablation(bars, float(baseline.mean()), out / "ablation.png", N=final.N,
-                          stage=final.label)
-    results["ablation"] = {"N": final.N, "k": k, "baseline": _finite(baseline),
+                          stage=final.label, kind="together")
+    results["ablation"] = {"kind": "group", "N": final.N, "k": k, "baseline": _finite(baseline),
                            **{how: _finite(acc) for how, acc in ablation.items()}}
     bar.update()
-
     bar.set_postfix_str("perturbation")
-    sweeps = [perturbation_sweep(final.model, epsilons, target, task, final.N, draws=draws,
-                                 **scoring) for target in (("weights", "tau") if leaky else ("weights",))]
+    targets = ("weights", "tau") if hasattr(final.model, "taus") else ("weights",)
+    grid = PROJECT_EPSILONS if epsilons is None else epsilons
+    sweeps = [perturbation_sweep(final.model, grid, target, task, final.N, draws=draws, **scoring)
+              for target in targets]
     figures.plot_perturbation(sweeps, out / "perturbation.png", stage=final.label)
     results["perturbation"] = {s.target: {"epsilons": _finite(s.epsilons), "baseline": s.baseline,
                                           "accuracy": [_finite(row) for row in s.accuracy],
                                           "relative": [_finite(row) for row in s.relative]}
                                for s in sweeps}
     bar.update()
-    bar.close()
-    (out / RESULTS).write_text(json.dumps(results, indent=1, allow_nan=False))
-    if tensorboard:
-        _log_figures(out)
-    return results
+
+
+def _paper_figures(measured: PaperMeasurements, out: Path, stage: str) -> None:
+    """The ablation and perturbation figures from the paper protocol's measurements."""
+    bars = {"intact": measured.baseline,
+            **{f"{measured.k} {name} τ" if name != "random" else f"{measured.k} random":
+               acc.ravel() for name, (_, acc) in measured.ablation.items()}}
+    figures.plot_ablation(bars, float(measured.baseline.mean()), out / "ablation.png",
+                          N=measured.N, stage=stage, kind="one at a time")
+    best = float(measured.baseline.max())
+    sweeps = [PerturbationSweep(target=target, N=measured.N, epsilons=np.array(list(by_eps)),
+                                baseline=best, accuracy=np.stack([a.mean(axis=1) for a in by_eps.values()]),
+                                relative=np.stack([measured.relative(a).mean(axis=1)
+                                                   for a in by_eps.values()]))
+              for target, by_eps in measured.perturbation.items()]
+    figures.plot_perturbation(sweeps, out / "perturbation.png", stage=stage, baseline="best stream")
 
 
 def _log_figures(out: Path) -> None:
@@ -284,16 +369,23 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the N of each head of a paper checkpoint, e.g. --heads 2 3 4 5")
     parser.add_argument("--task", choices=("parity", "dms"), default=None,
                         help="task of the accuracy tests (default: the run's, else parity)")
-    parser.add_argument("--steps", type=int, default=10_000,
-                        help="recorded steps per trial (default: %(default)s)")
-    parser.add_argument("--trials", type=int, default=4, help="recorded trials (default: %(default)s)")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="project",
+                        help="project: the project's definitions (k neurons silenced together, "
+                             "per-trial normalised autocorrelation); paper: the authors' "
+                             "definitions, its numbers under \"paper\" in analysis.json "
+                             "(default: %(default)s)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="recorded steps per trial (default: 10000; paper protocol 100000)")
+    parser.add_argument("--trials", type=int, default=None,
+                        help="recorded trials (default: 4; paper protocol 10)")
     parser.add_argument("--fit-lag", type=int, default=30,
                         help="largest lag of the exponential fits (default: %(default)s)")
     parser.add_argument("--ablate-k", type=int, default=None, metavar="K",
-                        help="neurons silenced per group (default: a tenth of them)")
-    parser.add_argument("--epsilons", type=float, nargs="+",
-                        default=[0.0, 0.01, 0.05, 0.1, 0.2, 0.5], metavar="EPS",
-                        help="perturbation sizes (default: %(default)s)")
+                        help="neurons per ablation group (default: a tenth of them, silenced "
+                             "together; paper protocol: 4 %%, one at a time)")
+    parser.add_argument("--epsilons", type=float, nargs="+", default=None, metavar="EPS",
+                        help="perturbation sizes (default: 0 0.01 0.05 0.1 0.2 0.5; paper "
+                             "protocol: 0.215 for the weights, 0.1 for τ)")
     parser.add_argument("--repeats", type=int, default=10,
                         help="streams per accuracy test (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
@@ -306,7 +398,8 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_analyze(args: argparse.Namespace) -> int:
     """Run :func:`analyze_run` from parsed ``memtasks analyze`` arguments; print where it wrote."""
-    results = analyze_run(args.path, args.out, heads=args.heads, task=args.task, steps=args.steps,
+    results = analyze_run(args.path, args.out, heads=args.heads, task=args.task,
+                          protocol=args.protocol, steps=args.steps,
                           trials=args.trials, fit_lag=args.fit_lag, ablate_k=args.ablate_k,
                           epsilons=args.epsilons, repeats=args.repeats, seed=args.seed,
                           progress=not args.no_progress, tensorboard=args.tensorboard,
@@ -318,5 +411,12 @@ def run_analyze(args: argparse.Namespace) -> int:
         print(f"{stage['name']}: N={stage['N']}  tau {show(stage['tau_mean'])} ± "
               f"{show(stage['tau_std'])}  tau_net {show(stage['tau_net_mean'])} ± "
               f"{show(stage['tau_net_std'])}")
+    if "paper" in results:
+        paper = results["paper"]
+        print(f"paper protocol at N={paper['N']}: relative accuracy after ablating "
+              + ", ".join(f"{name} {value:.3f}" for name, value in paper["ablation"].items())
+              + "; perturbed " + ", ".join(f"{target} ε={eps:g} {value:.3f}"
+                                          for target, by_eps in paper["perturbation"].items()
+                                          for eps, value in by_eps.items()))
     print(f"figures and {RESULTS} written to {output_dir(args.path, args.out)}")
     return 0

@@ -202,6 +202,6 @@ def load_reference_checkpoint(path: str | os.PathLike, heads: int | Sequence[int
     with torch.no_grad():
         for name, key in sources.items():
             targets[name].copy_(state[key])
-        model.recurrent.weight.mul_(model.mask)
+        model.recurrent.weight.mul_(model.get_buffer("mask"))
     return model
 

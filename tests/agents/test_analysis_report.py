@@ -63,6 +63,7 @@ def test_a_run_is_analysed_stage_by_stage_into_its_analysis_folder(make, tmp_pat
         ("epoch_0002", 2), ("epoch_0003", 3), ("epoch_0004", 4)]
     leaky = isinstance(make(), LeakyRNN)
     assert results["task"] == "dms" and results["ablation"]["k"] == 1  # a tenth, at least one
+    assert results["protocol"] == "project" and results["ablation"]["kind"] == "group"
     assert set(results["perturbation"]) == ({"weights", "tau"} if leaky else {"weights"})
 
 
@@ -97,3 +98,47 @@ def test_bad_settings_fail_before_any_work(kwargs, name, tmp_path):
     with pytest.raises(ValueError, match=name):
         analysis.analyze_run(run, **{**SMALL, **kwargs})
     assert not (run / "analysis").exists()
+
+
+PAPER_SMALL = {"steps": 1500, "trials": 2, "burn_in": 100, "ablate_k": 2, "draws": 2,
+               "accuracy_steps": 200, "warmup": 50, "repeats": 2, "progress": False}
+
+
+def model_file(path: Path) -> Path:
+    torch.manual_seed(0)
+    agents.save(LeakyRNN(8, (2, 3)), path)
+    return path
+
+
+def test_the_paper_protocol_writes_its_numbers_under_paper_and_draws_them(tmp_path):
+    file = model_file(tmp_path / "net.pt")
+    results = analysis.analyze_run(file, tmp_path / "out", protocol="paper", **PAPER_SMALL)
+    check_outputs(tmp_path / "out", results)
+    assert results["protocol"] == "paper" and "ablation" not in results
+    expected = analysis.paper_protocol(agents.load(file), 3, k=2, trials=2, steps=1500, burn_in=100,
+                                       draws=2, accuracy_steps=200, warmup=50, repeats=2,
+                                       progress=False)
+    assert results["paper"] == expected
+    assert json.loads((tmp_path / "out" / "analysis.json").read_text())["paper"]["perturbation"] == {
+        "weights": {"0.215": expected["perturbation"]["weights"][0.215]},
+        "tau": {"0.1": expected["perturbation"]["tau"][0.1]}}
+    (stage,) = results["stages"]
+    assert stage["tau_mean"] == expected["tau"]["mean"]  # the raw τ, the paper's
+    assert stage["tau_net_mean"] == expected["tau_net"]["mean_above_1"]
+    assert stage["dimensionality_90"] == expected["dimensionality"]
+
+
+def test_analyze_takes_the_protocol_from_the_command_line(tmp_path, capsys):
+    file = model_file(tmp_path / "net.pt")
+    parser = argparse.ArgumentParser()
+    analysis.add_analyze_arguments(parser)
+    args = parser.parse_args([str(file), "--protocol", "paper", "--steps", "600", "--trials", "1",
+                              "--repeats", "1", "--ablate-k", "1", "--epsilons", "0.3",
+                              "--no-progress"])
+    assert analysis.run_analyze(args) == 0
+    assert "paper protocol at N=3" in capsys.readouterr().out
+    paper = json.loads((tmp_path / "analysis" / "net" / "analysis.json").read_text())["paper"]
+    assert paper["k"] == 1 and paper["settings"]["steps"] == 600
+    assert set(paper["perturbation"]["weights"]) == {"0.3"}
+    with pytest.raises(ValueError, match="protocol"):
+        analysis.analyze_run(file, protocol="authors")

@@ -2,20 +2,32 @@
 
 τ_net per curriculum stage (autocorrelation fits), and at one N: accuracy after silencing the
 longest-/shortest-τ/random neurons and after perturbing the recurrent weights or τ, relative to
-the intact network ((acc − 0.5) / (baseline − 0.5)).
+the intact network ((acc − 0.5) / (baseline − 0.5)). Two protocols (see ``agents.analysis``):
+``"paper"`` (the default: the authors' definitions — pooled autocorrelation and their fits, τ_net
+averaged over the neurons above 1, raw τ, neurons silenced one at a time, the best baseline
+stream) and ``"project"`` (per-trial normalised autocorrelation, effective τ, the k neurons
+silenced together, the mean baseline). Each protocol has its own cache files.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+import torch
+from tqdm.auto import tqdm
 
 from agents import analysis
 from agents.analysis.ablation import SELECTIONS
+from agents.analysis.paper import ABLATION_NAMES
 from agents.analysis.report import load_stages
+from agents.analysis.timescales import paper_tau_net_summary
 from agents.experiments.config import read_history
 from agents.experiments.reproduce.plan import Scale
 from agents.training.checkpoint import load
@@ -23,6 +35,22 @@ from agents.training.runstate import save_json
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)
 EPS_TAU = 0.1
+T = TypeVar("T")
+PROTOCOLS = ("paper", "project")
+BURN_IN = 500
+PROTOCOL_TEXT = {
+    "paper": "the authors' definitions: trials' covariances pooled, their exponential fits, τ_net "
+             "averaged over the neurons above 1; raw τ; each of the k neurons silenced alone and "
+             "the accuracies averaged; relative to the best baseline stream",
+    "project": "the project's definitions: per-trial normalised autocorrelation and the project's "
+               "fits; effective τ; the k neurons silenced together; relative to the mean baseline"}
+
+
+def check_protocol(protocol: object) -> str:
+    """``protocol`` if it is one of :data:`PROTOCOLS`, else a ValueError naming it."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol={protocol!r} is not accepted: expected one of {PROTOCOLS}")
+    return protocol
 
 
 def _cached(path: Path, compute: Callable[[], dict | list]) -> dict | list:
@@ -41,19 +69,35 @@ def _mean(values: np.ndarray) -> float | None:
     return float(finite.mean()) if finite.size else None
 
 
-def timescales(run_dir: Path, scale: Scale, cache: Path) -> list[dict]:
-    """Per stage (last network of each largest N): N, mean trained τ and mean τ_net."""
+def at_grid(stages: Sequence[T], grid: Sequence[int] | None) -> list[T]:
+    """The stages whose N is in ``grid`` (None: all): the same N in every run, so that runs of
+    different seeds can be compared N by N."""
+    return list(stages) if grid is None else [s for s in stages if s.N in grid]
+
+
+def _stage_timescales(model, scale: Scale, protocol: str) -> tuple[float | None, float | None]:
+    """(mean τ, mean τ_net) of one network by ``protocol``."""
+    recording = {"steps": scale.record_steps, "trials": scale.record_trials, "burn_in": BURN_IN,
+                 "seed": 0}
+    if protocol == "paper":
+        _, fit, _ = analysis.paper_timescales(model, **recording)
+        return _mean(analysis.raw_timescales(model)), paper_tau_net_summary(fit.tau)["mean_above_1"]
+    act = analysis.record(model, **recording)
+    fit = analysis.fit_timescales(analysis.autocorrelation(act, min(200, scale.record_steps // 2)))
+    return _mean(analysis.trained_timescales(model)), _mean(fit.tau)
+
+
+def timescales(run_dir: Path, scale: Scale, cache: Path, protocol: str = "paper") -> list[dict]:
+    """Per stage (last network of each largest N; only those at ``scale.measured_N`` if given):
+    N, mean τ and mean τ_net by ``protocol``."""
     def compute() -> list[dict]:
         rows = []
-        for stage in load_stages(run_dir):
-            act = analysis.record(stage.model, steps=scale.record_steps,
-                                  trials=scale.record_trials, burn_in=200, seed=0)
-            fit = analysis.fit_timescales(analysis.autocorrelation(act, min(200, scale.record_steps // 2)))
-            rows.append({"N": stage.N, "epoch": stage.epoch,
-                         "tau_mean": _mean(analysis.trained_timescales(stage.model)),
-                         "tau_net_mean": _mean(fit.tau)})
+        for stage in at_grid(load_stages(run_dir), scale.measured_N):
+            tau_mean, tau_net_mean = _stage_timescales(stage.model, scale, protocol)
+            rows.append({"N": stage.N, "epoch": stage.epoch, "protocol": protocol,
+                         "tau_mean": tau_mean, "tau_net_mean": tau_net_mean})
         return rows
-    return _cached(cache / f"{run_dir.name}-timescales.json", compute)
+    return _cached(cache / f"{run_dir.name}-{check_protocol(protocol)}-timescales.json", compute)
 
 
 def latest_with_head(run_dir: Path, N: int) -> Path:
@@ -65,23 +109,73 @@ def latest_with_head(run_dir: Path, N: int) -> Path:
     return run_dir / "models" / f"epoch_{epochs[-1]:04d}.pt"
 
 
-def robustness(run_dir: Path, N: int, task: str, scale: Scale, cache: Path) -> dict:
+def _paper_robustness(model, N: int, task: str, scale: Scale) -> dict:
+    summary = analysis.paper_robustness(
+        model, N, task=task, k=scale.ablate_k(), epsilons_weights=(EPS_WEIGHTS,),
+        epsilons_tau=(EPS_TAU,), accuracy_steps=scale.accuracy_steps,
+        repeats=scale.accuracy_repeats, draws=scale.perturb_draws, seed=0).summary()
+    return {"baseline": summary["accuracy"], "ablation": summary["ablation"],
+            "perturbation": {target: {"epsilon": eps, "relative": value}
+                             for target, by_eps in summary["perturbation"].items()
+                             for eps, value in by_eps.items()}}
+
+
+def _project_robustness(model, N: int, task: str, scale: Scale) -> dict:
+    scoring = {"steps": scale.accuracy_steps, "repeats": scale.accuracy_repeats, "seed": 0}
+    baseline = float(analysis.accuracy(model, task, N, **scoring).mean())
+    taus = analysis.trained_timescales(model)
+    ablation = {ABLATION_NAMES[how]: float(analysis.relative_accuracy(analysis.accuracy(
+        analysis.ablate(model, analysis.select_neurons(taus, scale.ablate_k(), how)),
+        task, N, **scoring).mean(), baseline)) for how in SELECTIONS}
+    perturbation = {}
+    for target, eps in (("weights", EPS_WEIGHTS), ("tau", EPS_TAU)):
+        if target == "tau" and not hasattr(model, "taus"):
+            continue
+        sweep = analysis.perturbation_sweep(model, (eps,), target, task, N,
+                                            draws=scale.perturb_draws, **scoring)
+        perturbation[target] = {"epsilon": eps, "relative": float(sweep.relative.mean())}
+    return {"baseline": baseline, "ablation": ablation, "perturbation": perturbation}
+
+
+def robustness(run_dir: Path, N: int, task: str, scale: Scale, cache: Path,
+               protocol: str = "paper") -> dict:
     """Relative accuracy at N after ablation (k longest, shortest, random τ) and perturbation."""
     def compute() -> dict:
         model = load(latest_with_head(run_dir, N))
-        scoring = {"steps": scale.accuracy_steps, "repeats": scale.accuracy_repeats, "seed": 0}
-        baseline = float(analysis.accuracy(model, task, N, **scoring).mean())
-        taus = analysis.trained_timescales(model)
-        ablation = {how: float(analysis.relative_accuracy(analysis.accuracy(
-            analysis.ablate(model, analysis.select_neurons(taus, scale.ablate_k(), how)),
-            task, N, **scoring).mean(), baseline)) for how in SELECTIONS}
-        perturbation = {}
-        for target, eps in (("weights", EPS_WEIGHTS), ("tau", EPS_TAU)):
-            if target == "tau" and not hasattr(model, "taus"):
-                continue
-            sweep = analysis.perturbation_sweep(model, (eps,), target, task, N,
-                                                draws=scale.perturb_draws, **scoring)
-            perturbation[target] = {"epsilon": eps, "relative": float(sweep.relative.mean())}
-        return {"N": N, "baseline": baseline, "k": scale.ablate_k(), "ablation": ablation,
-                "perturbation": perturbation}
-    return _cached(cache / f"{run_dir.name}-N{N}-robustness.json", compute)
+        measure = _paper_robustness if protocol == "paper" else _project_robustness
+        return {"N": N, "k": scale.ablate_k(), "protocol": protocol,
+                "ablation_kind": "single" if protocol == "paper" else "group",
+                **measure(model, N, task, scale)}
+    return _cached(cache / f"{run_dir.name}-N{N}-{check_protocol(protocol)}-robustness.json", compute)
+
+
+def measure_run(run_dir: Path, N: int | None, task: str, scale: Scale, cache: Path,
+                protocol: str = "paper") -> tuple[list[dict], dict | None]:
+    """τ_net per stage of one run, and its robustness at ``N`` (None: not measured)."""
+    return (timescales(run_dir, scale, cache, protocol),
+            None if N is None else robustness(run_dir, N, task, scale, cache, protocol))
+
+
+def measure_runs(jobs: Sequence[tuple[Path, int | None, str]], scale: Scale, cache: Path,
+                 protocol: str = "paper", workers: int = 1,
+                 progress: bool = True) -> list[tuple[list[dict], dict | None]]:
+    """:func:`measure_run` of each (run directory, N, task), ``workers`` runs at a time in
+    processes of their own (the machine's cores shared among them); in this process if 1."""
+    bar = tqdm(total=len(jobs), desc="measure", unit="run", disable=not progress)
+    if workers <= 1 or len(jobs) <= 1:
+        results = []
+        for job in jobs:
+            results.append(measure_run(*job, scale, cache, protocol))
+            bar.update()
+        bar.close()
+        return results
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=torch.set_num_threads, initargs=(threads,)) as pool:
+        futures = [pool.submit(measure_run, *job, scale, cache, protocol) for job in jobs]
+        for future in as_completed(futures):
+            future.result()  # raise here, not later
+            bar.update()
+    bar.close()
+    return [future.result() for future in futures]
+
