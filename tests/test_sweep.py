@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 
 import pytest
 
-from agents.experiments import sweep_cli
+from agents.experiments import sweep, sweep_cli
 from agents.experiments.cli import main
 from agents.experiments.config import RunConfig, run_status, train_run
 from agents.experiments.sweep import (ExecutorConfig, Grid, SweepResult, SweepRun, make_executor,
@@ -193,3 +194,43 @@ def test_cli_exit_code_follows_failures(tmp_path, memtasks_cli, monkeypatch):
     argv = ["sweep", str(tmp_path), "--seeds", "0", "1", "--jobs", "3", "--cpus", "1"]
     code, out, _ = memtasks_cli(argv)
     assert code == 0 and "2 finished" in out
+
+
+class _DoneJob:
+    """A submitit job that already ran (in process)."""
+
+    def __init__(self, error=None):
+        self.error = error
+
+    def done(self):
+        return True
+
+    def exception(self):
+        return self.error
+
+
+class _InProcess:
+    """A submitit executor stand-in that runs each job when it is submitted."""
+
+    def __init__(self, ran):
+        self.ran = ran
+
+    def batch(self):
+        return contextlib.nullcontext()
+
+    def submit(self, fn, config, run_dir):
+        self.ran.append(run_dir)
+        return _DoneJob()
+
+
+def test_runs_wait_until_ready_and_never_ready_ones_are_blocked(tmp_path, monkeypatch):
+    ran = []
+    monkeypatch.setattr(sweep, "make_executor", lambda config, folder: _InProcess(ran))
+    first, second, never = (SweepRun(RunConfig(**TINY, seed=s), f"r{s}", "c") for s in (0, 1, 2))
+    # second is ready once first ran; never is never ready
+    ready = {first.path: lambda: True, second.path: lambda: str(first.run_dir(tmp_path)) in ran,
+             never.path: lambda: False}
+    result = run_sweep([second, never, first], tmp_path, "local", jobs=3, poll=0.01,
+                       progress=False, ready=lambda run: ready[run.path]())
+    assert ran == [str(first.run_dir(tmp_path)), str(second.run_dir(tmp_path))]
+    assert result.finished == [first, second] and result.blocked == [never] and result.ok

@@ -196,11 +196,13 @@ def make_executor(config: ExecutorConfig, folder: str | os.PathLike) -> submitit
 
 @dataclass
 class SweepResult:
-    """How a sweep ended: runs skipped (already done), finished now, and failed (with logs)."""
+    """How a sweep ended: runs skipped (already done), finished now, failed (with logs), and
+    blocked (never ready: see ``ready`` of :func:`run_sweep`)."""
 
     skipped: list[SweepRun] = field(default_factory=list)
     finished: list[SweepRun] = field(default_factory=list)
     failed: list[tuple[SweepRun, Path]] = field(default_factory=list)
+    blocked: list[SweepRun] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -233,7 +235,8 @@ def read_sweep_file(sweep_dir: str | os.PathLike) -> list[SweepRun]:
 def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
               executor: str | ExecutorConfig = "local", *, jobs: int | None = None,
               poll: float = 2.0, wait: bool = True, progress: bool = True,
-              log: Callable[[str], object] = print) -> SweepResult:
+              log: Callable[[str], object] = print,
+              ready: Callable[[SweepRun], bool] | None = None) -> SweepResult:
     """Train every run of ``runs`` under ``sweep_dir``; skip finished runs, resume the others.
 
     Args:
@@ -246,6 +249,8 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
         wait: wait for the jobs to end (False: submit and return; SLURM only makes sense).
         progress: show a tqdm bar of done / running / failed.
         log: where messages about skipped and failed runs go.
+        ready: a run waits until ``ready(run)`` (asked at every poll), e.g. until the run it starts
+            from has solved its N; runs still waiting when nothing else runs are ``blocked``.
 
     Returns:
         a :class:`SweepResult`; ``result.failed`` lists each failed run with its job's log file.
@@ -263,7 +268,7 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     write_sweep_file(runs, sweep_dir, config)
 
     result = SweepResult()
-    todo = []
+    todo: list[SweepRun] = []
     for run in runs:
         status = run_status(run.config, run.run_dir(sweep_dir))
         (result.skipped if status == "done" else todo).append(run)
@@ -279,10 +284,11 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     running: list[tuple[SweepRun, Any]] = []
 
     def submit() -> None:
-        batch = pending[:max(0, window - len(running))]
-        del pending[:len(batch)]
+        batch = [s for s in pending if ready is None or ready(s)][:max(0, window - len(running))]
         if not batch:
             return
+        for s in batch:
+            pending.remove(s)
         with controller_output(config.kind, sweep_dir / LOGS), ex.batch():
             submitted = [(s, ex.submit(job_of, s.config.to_dict(), str(s.run_dir(sweep_dir))))
                          for s in batch]
@@ -292,9 +298,13 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     try:
         submit()
         if not wait:
+            result.blocked.extend(pending)
             log(f"submitted {len(running)} jobs; logs in {sweep_dir / LOGS}")
             return result
         while running or pending:
+            if not running:  # nothing runs and nothing pending became ready: it never will
+                result.blocked.extend(pending)
+                break
             time.sleep(poll)
             for run, job in [r for r in running if r[1].done()]:
                 running.remove((run, job))

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as a package
+    import tomli as tomllib
 
 from agents.experiments.cli_types import float_above, int_at_least
 from agents.experiments.config import CURRICULA, MODELS, TASK_IDS, run_status

@@ -3,6 +3,7 @@ the nonlinearity inside or outside the leak, continuous time; its time loop is i
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Iterator, Sequence
 
@@ -123,8 +124,8 @@ class LeakyRNN(HeadedModel):
         self.stack = nn.ModuleList(_Layer(below, size) for below, size
                                    in zip(self.layer_sizes, self.layer_sizes[1:]))
         self.readouts = Heads(self.layer_sizes[-1], heads)
-        ends = [sum(self.layer_sizes[:i + 1]) for i in range(len(self.layer_sizes))]
-        self.layer_slices = tuple(slice(end - size, end) for end, size in zip(ends, self.layer_sizes))
+        self.layer_slices = tuple(slice(end - size, end) for end, size
+                                  in zip(itertools.accumulate(self.layer_sizes), self.layer_sizes))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -177,37 +178,47 @@ class LeakyRNN(HeadedModel):
                 return_final: bool = False, *, repeat: int = 1):
         check_inputs(inputs, self.input_size)
         repeat = check_int(repeat, "repeat")
-        dtype = self._compute_dtype(inputs)
+        tau = self.tau
+        dtype = self._compute_dtype(inputs, tau)
         batch = inputs.shape[1]
         if h0 is None:
             h0 = self.initial_state(batch, inputs)
         else:
             self._check_h0(h0, inputs)
-        tau = torch.clamp(self.tau * repeat if repeat > 1 else self.tau, min=1.0)
-        x, layers = inputs, []
-        for (feed, recurrent, mask), part in zip(self._layers(), self.layer_slices):
-            operands = (x, *self._layer_operands(feed, recurrent, mask, tau[part]), h0[:, part])
-            if dtype is not None:  # autocast: the whole recurrence in its dtype
-                operands = tuple(t if t is None else t.to(dtype) for t in operands)
-            x, w_in, bias, matrix, decay, scale, start = operands
-            x = scan(x.contiguous(), w_in, bias, matrix, start.contiguous(), decay, scale,
-                     self.activation)
-            layers.append(x)
-        states = layers[0] if len(layers) == 1 else torch.cat(layers, dim=-1)
+        tau = torch.clamp(tau * repeat if repeat > 1 else tau, min=1.0)
+        if len(self.layer_sizes) == 1:
+            states = self._scan_layer(inputs, self.input, self.recurrent, self.mask, tau, h0, dtype)
+        else:  # layer by layer, each driven by the states of the one below
+            x, layers = inputs, []
+            for (feed, recurrent, mask), part in zip(self._layers(), self.layer_slices):
+                x = self._scan_layer(x, feed, recurrent, mask, tau[part], h0[:, part], dtype)
+                layers.append(x)
+            states = torch.cat(layers, dim=-1)
         return (states, states[-1]) if return_final else states
 
-    def _compute_dtype(self, inputs: torch.Tensor) -> torch.dtype | None:
+    def _scan_layer(self, x: torch.Tensor, feed: nn.Linear, recurrent: nn.Linear,
+                    mask: torch.Tensor, tau: torch.Tensor, h0: torch.Tensor,
+                    dtype: torch.dtype | None) -> torch.Tensor:
+        """One layer's states (T, B, size) for its drive ``x`` (inputs or the layer below)."""
+        operands = (x, *self._layer_operands(feed, recurrent, mask, tau), h0)
+        if dtype is not None:  # autocast: the whole recurrence in its dtype
+            operands = tuple(t if t is None else t.to(dtype) for t in operands)
+        x, w_in, bias, matrix, decay, scale, h0 = operands
+        return scan(x.contiguous(), w_in, bias, matrix, h0.contiguous(), decay, scale,
+                    self.activation)
+
+    def _compute_dtype(self, inputs: torch.Tensor, tau: torch.Tensor) -> torch.dtype | None:
         """The autocast dtype where autocast is on for the inputs' device (else None), after
         checking that the inputs match the model's device and (outside autocast) dtype."""
-        if inputs.device != self.tau.device:
+        if inputs.device != tau.device:
             raise ValueError(f"inputs on {inputs.device} are not accepted: the model is on "
-                             f"{self.tau.device} (move one of them with .to)")
+                             f"{tau.device} (move one of them with .to)")
         device = inputs.device.type
         if torch.is_autocast_enabled(device):
             return torch.get_autocast_dtype(device)
-        if inputs.dtype != self.tau.dtype:
+        if inputs.dtype != tau.dtype:
             raise TypeError(f"inputs of dtype {inputs.dtype} are not accepted: expected "
-                            f"{self.tau.dtype}, the model's dtype (convert the model, e.g. "
+                            f"{tau.dtype}, the model's dtype (convert the model, e.g. "
                             f"model.to({inputs.dtype}), or the inputs)")
         return None
 

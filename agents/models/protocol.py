@@ -16,12 +16,16 @@ saving refer to the module inside it (:func:`unwrap`), the forward passes to the
 from __future__ import annotations
 
 import sys
+from typing import TypeVar
 
 import torch
 from torch import nn
 
 
-def unwrap(model: nn.Module) -> nn.Module:
+Model = TypeVar("Model", bound=nn.Module)
+
+
+def unwrap(model: Model) -> Model:
     """The module inside a ``torch.compile`` wrapper (``OptimizedModule``), else ``model``."""
     eval_frame = sys.modules.get("torch._dynamo.eval_frame")  # loaded wherever a model is compiled
     if eval_frame is not None and isinstance(model, eval_frame.OptimizedModule):

@@ -7,20 +7,20 @@ One recurrence over T steps of B sequences of H neurons, with u_t = W x_t + b:
 
 (``LeakyRNN`` folds τ into W, b, M for the first, and passes d = 1 − 1/τ, s = 1/τ for the second.)
 
-- :func:`scan` runs the fast loop: the input term for all steps in one op, then per step one
-  in-place GEMM and activation (and, outside, one multiply-add); a hand-written backward through
-  time reads act' from the saved outputs. Both are torch custom ops (``memtasks::leaky_scan`` and
-  its backward), so ``torch.compile`` and ``torch.export`` see one opaque op of any length (no
-  recompiling per sequence length) and ``torch.jit.trace`` records it as one call.
-- :func:`scan_autograd` is the same equation in plain differentiable ops. It serves where a
-  hand-written backward cannot: under ``torch.func`` transforms (grad, vmap, …) ``scan`` runs it
-  instead, and a backward asked for a graph (``create_graph=True``, higher-order gradients)
-  differentiates a recomputation through it, so second derivatives are exact.
+:func:`scan` runs the fast loop: the input term for all steps in one op, then per step one
+in-place GEMM and activation (and, outside, one multiply-add); a hand-written backward through
+time reads act' from the saved outputs. How it is wrapped depends on who calls:
+- eagerly, an ``autograd.Function`` (the least overhead per call);
+- under ``torch.compile``, ``torch.export`` or ``torch.jit.trace``, the same kernels as the torch
+  custom ops ``memtasks::leaky_scan`` and ``memtasks::leaky_scan_backward``: one opaque op of any
+  length in the graph (no recompiling per sequence length, nothing unrolled);
+- under ``torch.func`` transforms (grad, vmap, …), :func:`scan_autograd`, the same equation in
+  plain differentiable ops.
+A backward asked for a graph (``create_graph=True``: higher-order gradients) differentiates a
+recomputation through :func:`scan_autograd`, so second derivatives are exact.
 """
 
 from __future__ import annotations
-
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -69,10 +69,12 @@ def scan(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0: Tensor,
     """States (T, B, H) of the recurrence (module docstring) for inputs (T, B, K), W (H, K),
     b (H,), M (H, H), h_0 (B, H); ``decay`` and ``scale`` (H,) given means the leak is outside.
     Operands must share one dtype and device and be contiguous."""
-    if not torch.compiler.is_compiling() and torch._C._are_functorch_transforms_active():
-        return scan_autograd(inputs, w_in, bias, matrix, h0, decay, scale, activation)
-    return torch.ops.memtasks.leaky_scan(inputs, w_in, bias, matrix, h0, decay, scale,
-                                         activation)[0]
+    operands = (inputs, w_in, bias, matrix, h0, decay, scale, activation)
+    if torch.compiler.is_compiling() or torch.jit.is_tracing():
+        return torch.ops.memtasks.leaky_scan(*operands)[0]
+    if torch._C._are_functorch_transforms_active():
+        return scan_autograd(*operands)
+    return _Scan.apply(*operands)
 
 
 def scan_autograd(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0: Tensor,
@@ -88,9 +90,8 @@ def scan_autograd(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0
     return torch.stack(states)
 
 
-@torch.library.custom_op("memtasks::leaky_scan", mutates_args=())
-def _leaky_scan(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0: Tensor,
-                decay: Optional[Tensor], scale: Optional[Tensor],  # noqa: UP045 (the op schema)
+def _scan_kernel(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0: Tensor,
+                decay: Tensor | None, scale: Tensor | None,
                 activation: str) -> tuple[Tensor, Tensor]:
     """(states, act(pre) per step) — the second only with the leak outside, else empty."""
     drive = input_term(inputs, w_in, bias)
@@ -106,15 +107,17 @@ def _leaky_scan(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0: 
     return states, drive
 
 
-@_leaky_scan.register_fake
-def _leaky_scan_fake(inputs, w_in, bias, matrix, h0, decay, scale, activation):
+_scan_op = torch.library.custom_op("memtasks::leaky_scan", _scan_kernel, mutates_args=())
+
+
+@_scan_op.register_fake
+def _scan_fake(inputs, w_in, bias, matrix, h0, decay, scale, activation):
     shape = (*inputs.shape[:2], matrix.shape[0])
     return inputs.new_empty(shape), inputs.new_empty(shape if decay is not None else (0,))
 
 
-@torch.library.custom_op("memtasks::leaky_scan_backward", mutates_args=())
-def _leaky_scan_backward(grad_states: Tensor, inputs: Tensor, w_in: Tensor, matrix: Tensor,
-                         h0: Tensor, decay: Optional[Tensor], scale: Optional[Tensor],  # noqa: UP045
+def _scan_backward_kernel(grad_states: Tensor, inputs: Tensor, w_in: Tensor, matrix: Tensor,
+                         h0: Tensor, decay: Tensor | None, scale: Tensor | None,
                          states: Tensor, acts: Tensor, activation: str, need_inputs: bool,
                          need_h0: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Gradients of (inputs, W, b, M, h_0, d, s); empty where not needed or not applicable."""
@@ -124,7 +127,8 @@ def _leaky_scan_backward(grad_states: Tensor, inputs: Tensor, w_in: Tensor, matr
     # on small cache-resident (B, H) slices; with the leak inside they are one buffer.
     grad_h = grad_states.clone(memory_format=torch.contiguous_format)
     grad_pre = torch.empty_like(grad_h) if outside else grad_h
-    h_steps, pre_steps = grad_h.unbind(0), grad_pre.unbind(0)
+    h_steps = grad_h.unbind(0)
+    pre_steps = grad_pre.unbind(0) if outside else h_steps
     act_steps = (acts if outside else states).unbind(0)
     for t in range(steps - 1, -1, -1):
         if t + 1 < steps:
@@ -152,8 +156,12 @@ def _leaky_scan_backward(grad_states: Tensor, inputs: Tensor, w_in: Tensor, matr
     return grad_inputs, grad_w_in, flat.sum(0), grad_matrix, grad_h0, grad_decay, grad_scale
 
 
-@_leaky_scan_backward.register_fake
-def _leaky_scan_backward_fake(grad_states, inputs, w_in, matrix, h0, decay, scale, states, acts,
+_scan_backward_op = torch.library.custom_op("memtasks::leaky_scan_backward", _scan_backward_kernel,
+                                            mutates_args=())
+
+
+@_scan_backward_op.register_fake
+def _scan_backward_fake(grad_states, inputs, w_in, matrix, h0, decay, scale, states, acts,
                               activation, need_inputs, need_h0):
     hidden = matrix.shape[0]
 
@@ -165,30 +173,49 @@ def _leaky_scan_backward_fake(grad_states, inputs, w_in, matrix, h0, decay, scal
             maybe((hidden,), decay is not None))
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    *operands, activation = inputs
-    states, acts = output
+def _save(ctx, operands: tuple, states: Tensor, acts: Tensor) -> None:
+    *tensors, activation = operands
     ctx.activation = activation
-    ctx.mark_non_differentiable(acts)
-    ctx.save_for_backward(*operands, states, acts)
+    ctx.save_for_backward(*tensors, states, acts)
 
 
-def _backward(ctx, grad_states: Tensor, _grad_acts: Tensor | None):
+def _gradients(ctx, grad_states: Tensor, backward_kernel) -> tuple:
+    """The gradients of scan's 8 arguments: by ``backward_kernel``, or under create_graph by
+    differentiating a plain-autograd recomputation (itself differentiable)."""
     inputs, w_in, bias, matrix, h0, decay, scale, states, acts = ctx.saved_tensors
     need = ctx.needs_input_grad[:7]
-    if torch.is_grad_enabled():  # create_graph=True: differentiate a plain-autograd recomputation
+    if torch.is_grad_enabled():  # create_graph=True
         # through fresh views, so an operand computed from another (d = 1 - s) is not counted twice
         operands = tuple(t if t is None else t.view_as(t)
                          for t in (inputs, w_in, bias, matrix, h0, decay, scale))
         recomputed = scan_autograd(*operands, ctx.activation)
-        wanted = torch.autograd.grad(recomputed, [t for t, n in zip(operands, need) if n],
-                                     grad_states, create_graph=True, allow_unused=True)
-        grads = iter(wanted)
+        grads = iter(torch.autograd.grad(recomputed, [t for t, n in zip(operands, need) if n],
+                                         grad_states, create_graph=True, allow_unused=True))
         return (*(next(grads) if n else None for n in need), None)
-    grads = torch.ops.memtasks.leaky_scan_backward(grad_states, inputs, w_in, matrix, h0, decay,
-                                                   scale, states, acts, ctx.activation,
-                                                   need[0], need[4])
+    grads = backward_kernel(grad_states, inputs, w_in, matrix, h0, decay, scale, states, acts,
+                            ctx.activation, need[0], need[4])
     return (*(g if n else None for g, n in zip(grads, need)), None)
 
 
-_leaky_scan.register_autograd(_backward, setup_context=_setup_context)
+class _Scan(torch.autograd.Function):
+    """The eager wrapper of the kernels: states out, act(pre) kept for the backward only."""
+
+    @staticmethod
+    def forward(ctx, *operands):
+        states, acts = _scan_kernel(*operands)
+        _save(ctx, operands, states, acts)
+        return states
+
+    @staticmethod
+    def backward(ctx, grad_states):
+        return _gradients(ctx, grad_states, _scan_backward_kernel)
+
+
+def _setup_context(ctx, inputs, output) -> None:
+    ctx.mark_non_differentiable(output[1])
+    _save(ctx, inputs, *output)
+
+
+_scan_op.register_autograd(
+    lambda ctx, grad_states, _grad_acts: _gradients(ctx, grad_states, _scan_backward_op),
+    setup_context=_setup_context)

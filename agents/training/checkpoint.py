@@ -22,6 +22,7 @@ from agents.models.device import check_device
 from agents.models.gated import GRU, LSTM
 from agents.models.heads import HeadedModel
 from agents.models.leaky_rnn import LeakyRNN
+from agents.models.protocol import unwrap
 from memtasks.checks import check_heads
 
 FORMAT = "memtasks-model-v1"
@@ -125,7 +126,9 @@ def check_shapes(expected: dict[str, torch.Tensor], state: dict, path: str | os.
 
 
 def save(model: HeadedModel, path: str | os.PathLike) -> None:
-    """Write ``model`` (kind, constructor config, heads, weights on CPU) to ``path`` atomically."""
+    """Write ``model`` (kind, constructor config, heads, weights on CPU) to ``path`` atomically;
+    a ``torch.compile`` wrapper is saved as the model inside it."""
+    model = unwrap(model)
     kind = getattr(model, "kind", None)
     if kind not in KINDS or not isinstance(model, KINDS[kind]):
         raise TypeError(f"model of type {type(model).__name__} cannot be saved by agents.save: "
@@ -199,6 +202,6 @@ def load_reference_checkpoint(path: str | os.PathLike, heads: int | Sequence[int
     with torch.no_grad():
         for name, key in sources.items():
             targets[name].copy_(state[key])
-        model.recurrent.weight.mul_(model.mask)
+        model.recurrent.weight.mul_(model.get_buffer("mask"))
     return model
 

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from agents.models.device import check_device
+from agents.models.heads import HeadedModel
 from agents.models.protocol import check_model, unwrap
 from agents.training import runlock, runstate
 from agents.training.checkpoint import KINDS, save
@@ -31,7 +32,7 @@ from agents.training.graphs import EagerSteps, GraphedSteps, check_graphs, make_
 from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
 from agents.training.paths import make_out_dir
-from agents.training.steps import count_correct, sequence_loss  # noqa: F401  (public here too)
+from agents.training.steps import count_correct, headed, sequence_loss  # noqa: F401 (public too)
 from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
                              check_threshold)
 
@@ -389,10 +390,10 @@ def _heads(env: Any) -> tuple[int, ...]:
 
 def _describe(model: nn.Module, env: Any) -> dict[str, Any]:
     """What was trained on what, for the config text and the checkpoint."""
-    unwrapped = env.unwrapped
+    unwrapped, config = env.unwrapped, getattr(model, "config", None)
     return {
         "model": type(model).__name__,
-        "model_config": model.config() if callable(getattr(model, "config", None)) else None,
+        "model_config": config() if callable(config) else None,
         "parameters": sum(p.numel() for p in model.parameters()),
         "env": type(unwrapped).__name__,
         "task": getattr(unwrapped, "task", None),
@@ -417,7 +418,7 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
         heads = tuple(state["heads"])
         if _heads(env) != heads:
             env.unwrapped.set_heads(heads)
-        model.set_heads(heads)
+        headed(model).set_heads(heads)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path} holds a curriculum state this env refuses: {error}") from None
     try:
@@ -524,7 +525,7 @@ def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerF
 
     curriculum = hasattr(env, "update")
     rng = np.random.default_rng(run.seed)
-    if run.resume and checkpoint.exists():
+    if run.resume and checkpoint is not None and checkpoint.exists():
         opt, history = _resume(checkpoint, model, env, factory, rng, device)
         if history.ended(run.epochs, run.target_N):
             return history
@@ -532,7 +533,7 @@ def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerF
     else:
         torch.manual_seed(run.seed)
         random.seed(run.seed)
-        model.set_heads(_heads(env))
+        headed(model).set_heads(_heads(env))
         model.to(device)
         opt = factory(list(model.parameters()))
         history = History(threshold=threshold)
@@ -570,8 +571,8 @@ def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerF
 
             if curriculum:
                 env.update(accuracy)
-            if _heads(env) != tuple(model.heads):
-                model.set_heads(_heads(env))
+            if _heads(env) != tuple(headed(model).heads):
+                headed(model).set_heads(_heads(env))
                 model.to(device)
                 opt = _sync_optimizer(opt, model, factory)
 
@@ -584,7 +585,7 @@ def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerF
                 history.stop_reason = "epochs"
             elif run.time_budget is not None and elapsed + record.seconds > run.time_budget:
                 history.stop_reason = "time_budget"
-            if checkpoint_dir is not None:
+            if checkpoint is not None:
                 _save_run(checkpoint, model, env, opt, history, rng, device, config)
             if history.stop_reason is not None:
                 break
@@ -593,7 +594,8 @@ def _train_run(model: nn.Module, env: Any, run: _Settings, optimizer: OptimizerF
 
 def _save_model(model: nn.Module, path: Path) -> None:
     """The model alone with ``agents.save`` (atomic), for analysis; a user's model has no kind."""
-    if isinstance(model, tuple(KINDS.values())):
+    kinds: tuple[type[HeadedModel], ...] = tuple(KINDS.values())
+    if isinstance(model, kinds):
         save(model, path)
 
 

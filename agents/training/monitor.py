@@ -27,11 +27,10 @@ from agents.training.checkpoint import WriteError
 
 def timescales(model: nn.Module) -> torch.Tensor | None:
     """The model's timescale per unit: ``model.timescales()``, else ``model.taus``, else None."""
-    if callable(getattr(model, "timescales", None)):
-        taus = model.timescales()
-    elif isinstance(getattr(model, "taus", None), torch.Tensor):
-        taus = model.taus
-    else:
+    method, taus = getattr(model, "timescales", None), getattr(model, "taus", None)
+    if callable(method):
+        taus = method()
+    elif not isinstance(taus, torch.Tensor):
         return None
     taus = taus.detach().float().flatten().cpu()
     return taus if taus.numel() else None

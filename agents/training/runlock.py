@@ -35,8 +35,8 @@ def _holder(path: Path) -> str:
 def _alive(path: Path) -> bool:
     """Whether the lock file names a running process other than this one (elsewhere: assume so)."""
     try:
-        pid, _, host = path.read_text().strip().partition(" ")
-        pid = int(pid)
+        text, _, host = path.read_text().strip().partition(" ")
+        pid = int(text)
     except (OSError, ValueError):
         return False
     if host != socket.gethostname():

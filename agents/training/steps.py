@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -19,6 +19,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.models.protocol import unwrap
+
+
+class Headed(Protocol):
+    """The head part of the model protocol (``agents.models.protocol``), for the type checker."""
+
+    @property
+    def heads(self) -> tuple[int, ...]: ...
+
+    def set_heads(self, heads: Sequence[int]) -> object: ...
+
+    def readout(self, states: torch.Tensor) -> torch.Tensor: ...
+
+
+def headed(model: nn.Module) -> Headed:
+    """``model`` typed as :class:`Headed`, which ``check_model`` verified when training began."""
+    return cast(Headed, model)
 
 
 def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -72,7 +88,7 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, params: list[
                grad_clip: float | None, repeat: int, inputs: torch.Tensor, steps: torch.Tensor,
                targets: torch.Tensor) -> torch.Tensor:
     """Forward, loss, backward, gradient-norm clipping and optimizer step; the loss, detached."""
-    loss = sequence_loss(model.readout(states_of(model, inputs, repeat)[steps]), targets)
+    loss = sequence_loss(headed(model).readout(states_of(model, inputs, repeat)[steps]), targets)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if grad_clip is not None:
@@ -85,4 +101,4 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, params: list[
 def eval_step(model: nn.Module, repeat: int, inputs: torch.Tensor, steps: torch.Tensor,
               targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per head, right answers and labelled entries of one batch (:func:`count_correct`)."""
-    return count_correct(model.readout(states_of(model, inputs, repeat)[steps]), targets)
+    return count_correct(headed(model).readout(states_of(model, inputs, repeat)[steps]), targets)

@@ -283,12 +283,13 @@ def test_float64_and_list_h0_and_inputs_are_refused_by_a_float32_model_naming_th
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_agrees_with_cpu_twin():
-    model = make_model(tau_range=(1.0, 10.0)).double()
+@pytest.mark.parametrize("hidden, leak, repeat", [(12, "inside", 1), ([7, 5], "outside", 2)])
+def test_cuda_agrees_with_cpu_twin(hidden, leak, repeat):
+    model = make_model(hidden=hidden, tau_range=(1.0, 10.0), leak=leak).double()
     inputs = torch.randint(0, 2, (10, 4, 1), dtype=torch.float64)
     h0 = torch.rand(4, 12, dtype=torch.float64) * 0.1
-    slow = eager_leaky(model, inputs, h0)
-    fast = model.cuda()(inputs.cuda(), h0.cuda())
+    slow = eager_leaky(model, inputs, h0, repeat)
+    fast = model.cuda()(inputs.cuda(), h0.cuda(), repeat=repeat)
     assert rel_err(fast.cpu(), slow) <= 1e-10
     fast.sum().backward()
     assert model.tau.grad.is_cuda and torch.all(model.recurrent.weight.grad.diagonal() == 0)

@@ -125,8 +125,10 @@ def test_train_takes_a_compiled_model_and_compiles_once_per_grad_mode(hidden, le
         assert mine.accuracy == pytest.approx(theirs.accuracy)
     saved = agents.load(tmp_path / "compiled" / "models" / "epoch_0005.pt")
     assert saved.config() == model.config()
-    for key, value in model.state_dict().items():
-        assert torch.equal(saved.state_dict()[key], value), key
+    agents.save(compiled, tmp_path / "direct.pt")  # saves the model inside the wrapper
+    for loaded in (saved, agents.load(tmp_path / "direct.pt")):
+        for key, value in model.state_dict().items():
+            assert torch.equal(loaded.state_dict()[key], value), key
 
 
 def test_export_holds_one_scan_op_and_runs_any_length():
@@ -186,3 +188,25 @@ def test_model_compile_with_inductor_trains_without_recompiling_per_length(tmp_p
     assert 2 <= counters["stats"]["unique_graphs"] <= 4
     assert all(record.loss > 0 for record in history.records)
     assert agents.load(tmp_path / "models" / "epoch_0003.pt").config() == model.config()
+
+
+@pytest.mark.parametrize("outside", [False, True])
+def test_the_custom_op_passes_opcheck_and_agrees_with_plain_autograd(outside):
+    # the op that torch.compile, export and trace see: schema, fake kernel, autograd registration
+    from agents.models.recurrence import scan_autograd
+
+    torch.manual_seed(0)
+    f64 = dict(dtype=torch.float64)
+    inputs, h0 = torch.rand(6, 3, 2, **f64), torch.rand(3, 4, **f64)
+    w_in, bias, matrix = (torch.randn(4, 2, **f64), torch.randn(4, **f64), torch.randn(4, 4, **f64) / 2)
+    decay, scale = (torch.rand(4, **f64), torch.rand(4, **f64)) if outside else (None, None)
+    operands = [t if t is None else t.requires_grad_() for t in (inputs, w_in, bias, matrix, h0, decay, scale)]
+    torch.library.opcheck(torch.ops.memtasks.leaky_scan.default, (*operands, "tanh"))
+    wanted = [t for t in operands if t is not None]
+    weights = torch.randn(6, 3, 4, **f64)
+    fast = torch.ops.memtasks.leaky_scan(*operands, "tanh")[0]
+    slow = scan_autograd(*operands, "tanh")
+    torch.testing.assert_close(fast, slow, rtol=1e-12, atol=1e-12)
+    for a, b in zip(torch.autograd.grad((fast * weights).sum(), wanted),
+                    torch.autograd.grad((slow * weights).sum(), wanted)):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

@@ -66,3 +66,18 @@ def test_wrong_shapes_are_reported():
     bad_heads.readouts._heads = [2]
     with pytest.raises(TypeError, match="heads"):
         check_model(bad_heads)
+
+
+def test_a_compiled_model_is_checked_as_the_model_inside_without_compiling():
+    from torch._dynamo.utils import counters
+
+    from agents.models.protocol import unwrap
+
+    model = LeakyRNN(4, (2, 3))
+    compiled = torch.compile(model, backend="eager")
+    counters.clear()
+    check_model(compiled)
+    assert unwrap(compiled) is model and unwrap(model) is model
+    assert counters["stats"]["unique_graphs"] == 0  # the tiny check batch ran the module eagerly
+    with pytest.raises(TypeError, match="lacks"):
+        check_model(torch.compile(nn.Linear(1, 2), backend="eager"))

@@ -12,10 +12,16 @@ silenced together, the mean baseline). Each protocol has its own cache files.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+import torch
+from tqdm.auto import tqdm
 
 from agents import analysis
 from agents.analysis.ablation import SELECTIONS
@@ -29,6 +35,7 @@ from agents.training.runstate import save_json
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)
 EPS_TAU = 0.1
+T = TypeVar("T")
 PROTOCOLS = ("paper", "project")
 BURN_IN = 500
 PROTOCOL_TEXT = {
@@ -62,6 +69,12 @@ def _mean(values: np.ndarray) -> float | None:
     return float(finite.mean()) if finite.size else None
 
 
+def at_grid(stages: Sequence[T], grid: Sequence[int] | None) -> list[T]:
+    """The stages whose N is in ``grid`` (None: all): the same N in every run, so that runs of
+    different seeds can be compared N by N."""
+    return list(stages) if grid is None else [s for s in stages if s.N in grid]
+
+
 def _stage_timescales(model, scale: Scale, protocol: str) -> tuple[float | None, float | None]:
     """(mean τ, mean τ_net) of one network by ``protocol``."""
     recording = {"steps": scale.record_steps, "trials": scale.record_trials, "burn_in": BURN_IN,
@@ -75,10 +88,11 @@ def _stage_timescales(model, scale: Scale, protocol: str) -> tuple[float | None,
 
 
 def timescales(run_dir: Path, scale: Scale, cache: Path, protocol: str = "paper") -> list[dict]:
-    """Per stage (last network of each largest N): N, mean trained τ and mean τ_net."""
+    """Per stage (last network of each largest N; only those at ``scale.measured_N`` if given):
+    N, mean τ and mean τ_net by ``protocol``."""
     def compute() -> list[dict]:
         rows = []
-        for stage in load_stages(run_dir):
+        for stage in at_grid(load_stages(run_dir), scale.measured_N):
             tau_mean, tau_net_mean = _stage_timescales(stage.model, scale, protocol)
             rows.append({"N": stage.N, "epoch": stage.epoch, "protocol": protocol,
                          "tau_mean": tau_mean, "tau_net_mean": tau_net_mean})
@@ -133,3 +147,35 @@ def robustness(run_dir: Path, N: int, task: str, scale: Scale, cache: Path,
                 "ablation_kind": "single" if protocol == "paper" else "group",
                 **measure(model, N, task, scale)}
     return _cached(cache / f"{run_dir.name}-N{N}-{check_protocol(protocol)}-robustness.json", compute)
+
+
+def measure_run(run_dir: Path, N: int | None, task: str, scale: Scale, cache: Path,
+                protocol: str = "paper") -> tuple[list[dict], dict | None]:
+    """τ_net per stage of one run, and its robustness at ``N`` (None: not measured)."""
+    return (timescales(run_dir, scale, cache, protocol),
+            None if N is None else robustness(run_dir, N, task, scale, cache, protocol))
+
+
+def measure_runs(jobs: Sequence[tuple[Path, int | None, str]], scale: Scale, cache: Path,
+                 protocol: str = "paper", workers: int = 1,
+                 progress: bool = True) -> list[tuple[list[dict], dict | None]]:
+    """:func:`measure_run` of each (run directory, N, task), ``workers`` runs at a time in
+    processes of their own (the machine's cores shared among them); in this process if 1."""
+    bar = tqdm(total=len(jobs), desc="measure", unit="run", disable=not progress)
+    if workers <= 1 or len(jobs) <= 1:
+        results = []
+        for job in jobs:
+            results.append(measure_run(*job, scale, cache, protocol))
+            bar.update()
+        bar.close()
+        return results
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=torch.set_num_threads, initargs=(threads,)) as pool:
+        futures = [pool.submit(measure_run, *job, scale, cache, protocol) for job in jobs]
+        for future in as_completed(futures):
+            future.result()  # raise here, not later
+            bar.update()
+    bar.close()
+    return [future.result() for future in futures]
+
