@@ -110,7 +110,9 @@ def pack(runs: Sequence[tuple[str, float, float, str | None, float | None]], job
     busy = {name: b for name, _, b, *_ in runs}
     after = {name: a for name, _, _, a, _ in runs}
     budget = {name: float("inf") if b is None else b for name, *_, b in runs}
-    waiting, running, done, now = [name for name, *_ in runs], set(), set(), 0.0
+    waiting, now = [name for name, *_ in runs], 0.0
+    running: set[str] = set()
+    done: set[str] = set()
     while waiting or running:
         for name in [n for n in waiting if after[n] is None or after[n] in done][
                 :jobs - len(running)]:
