@@ -355,7 +355,7 @@ def test_raw_timescales_are_the_parameter_and_single_ablations_one_network_each(
 
 # ---- the authors' networks (slow) ----------------------------------------------------------------
 
-@pytest.mark.slow  # minutes each: 81 networks simulated twice, 1,000 fits twice
+@pytest.mark.slow  # 2–5 min each: 81 networks simulated twice, 1,000 fits twice
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_paper_protocol_agrees_with_the_twin_on_the_reference_networks(reference, name):
     path, heads = reference(name), REFERENCE[name]
