@@ -121,12 +121,12 @@ class RunningAutocorrelation:
     exactly.
     """
 
-    def __init__(self, max_lag: int = 200, average: str = "trials"):
+    def __init__(self, max_lag: int = 200, average: str = "trials") -> None:
         if not isinstance(max_lag, numbers.Integral) or isinstance(max_lag, bool) or int(max_lag) < 0:
             raise ValueError(f"max_lag={max_lag!r} is not accepted: expected an int >= 0")
-        self.max_lag = int(max_lag)
-        self.average = _check_average(average)
-        self.steps = 0  # 0 until the first chunk, which sets the shapes of the sums below
+        self.max_lag: int = int(max_lag)
+        self.average: str = _check_average(average)
+        self.steps: int = 0  # 0 until the first chunk, which sets the shapes of the sums below
         self._sums: npt.NDArray[np.float64] = np.zeros((0, 0, self.max_lag + 1))
         self._total: npt.NDArray[np.float64] = np.zeros((0, 0))
         self._head: npt.NDArray[np.float64] = np.zeros((0, 0, 0))
