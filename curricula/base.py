@@ -21,13 +21,25 @@ import gymnasium
 import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from curricula.checks import check_accuracy, check_max_N
 from curricula.headset import check_head_set, get_heads, set_heads
-from memtasks.checks import check_heads, check_int, check_threshold, reject
+from memtasks.checks import check_heads, check_int, check_probability, check_threshold, reject
 
 logger = logging.getLogger("curricula")
 
 STATE_KEYS = ("schedule", "heads", "epoch", "episodes", "finished", "changes", "stage_reached", "recent")
+
+
+def check_accuracy(accuracy_by_N: object, heads: tuple[int, ...]) -> dict[int, float]:
+    """{N: accuracy} for exactly the current ``heads``, every accuracy a number in [0, 1]."""
+    if not isinstance(accuracy_by_N, Mapping):
+        raise reject("accuracy_by_N", accuracy_by_N, "a mapping {N: accuracy}", TypeError)
+    accuracy = {check_int(key, "accuracy_by_N key"): check_probability(value, f"accuracy_by_N[{key!r}]")
+                for key, value in accuracy_by_N.items()}
+    if set(accuracy) != set(heads):
+        raise reject("accuracy_by_N", accuracy_by_N,
+                     f"exactly the current heads {heads} as keys; missing N: "
+                     f"{sorted(set(heads) - set(accuracy))}, extra N: {sorted(set(accuracy) - set(heads))}")
+    return accuracy  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,7 @@ class CurriculumMixin:
         self.threshold = check_threshold(threshold)
         self.window = check_int(window, "window")
         start_heads = None if start is None else check_heads(start, "start")
-        self.max_N = check_max_N(max_N, start_heads or self.heads)
+        self.max_N = None if max_N is None else check_int(max_N, "max_N", max(start_heads or self.heads))
         if start_heads is not None:
             self._apply(start_heads)
         self.epoch = 0

@@ -21,15 +21,14 @@ def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], in
     return parse
 
 
-def float_above(minimum: float, inclusive: bool = False) -> Callable[[str], float]:
-    """An argparse type: a finite number above (or, ``inclusive``, at least) ``minimum``."""
+def float_above(minimum: float) -> Callable[[str], float]:
+    """An argparse type: a finite number above ``minimum``."""
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             value = float("nan")
-        if not (value >= minimum if inclusive else value > minimum) or value == float("inf"):
-            raise argparse.ArgumentTypeError(
-                f"expected a number {'>=' if inclusive else '>'} {minimum}, got {text!r}")
+        if not minimum < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a number > {minimum}, got {text!r}")
         return value
     return parse

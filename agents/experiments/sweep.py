@@ -9,13 +9,15 @@ submitting a sweep again skips finished runs and resumes unfinished ones.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
 import os
 import shlex
+import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,12 +27,12 @@ import torch
 from tqdm.auto import tqdm
 
 from agents.experiments.config import RunConfig, run_status, train_run
-from agents.experiments.interrupts import SweepInterrupted, controller_output
 from agents.training.runstate import save_json
 from memtasks.checks import reject
 
 SWEEP_FILE = "sweep.json"
 LOGS = "logs"
+CONTROLLERS_LOG = "controllers.log"
 EXECUTORS = ("local", "slurm")
 # settings a grid sets through its axes, not through options
 RESERVED = ("task", "curriculum", "model", "tau", "fixed_tau", "seed")
@@ -192,6 +194,30 @@ def make_executor(config: ExecutorConfig, folder: str | os.PathLike) -> submitit
     executor = submitit.AutoExecutor(folder=os.fspath(folder), cluster=config.kind)
     executor.update_parameters(**config.parameters())
     return executor
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep; its running jobs were cancelled (the message counts them)."""
+
+
+@contextlib.contextmanager
+def controller_output(kind: str, logs: Path) -> Iterator[None]:
+    """For ``kind == "local"``: point file descriptor 2 at ``logs/controllers.log`` meanwhile, so
+    the submitit controller processes started now print their tracebacks (on cancel or Ctrl-C)
+    there, not on the terminal; other kinds: nothing."""
+    if kind != "local":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / CONTROLLERS_LOG, "ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @dataclass

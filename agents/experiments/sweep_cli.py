@@ -31,12 +31,12 @@ from agents.experiments.cli_types import float_above, int_at_least
 from agents.experiments.config import CURRICULA, MODELS, TASK_IDS, run_status
 from agents.experiments.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
                                       run_sweep)
-from agents.experiments.sweep_checks import check_grid_file
 from agents.experiments.train_flags import parse_settings
 from agents.training.paths import path_argument
-from memtasks.checks import SEED_MAX
+from memtasks.checks import SEED_MAX, is_int, is_real
 
 GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
+GRID_AXES = ("task", "curriculum", "model")
 
 
 def _tau(text: str) -> str | float:
@@ -149,6 +149,23 @@ def _load_config(path: Path) -> dict[str, Any]:
                          f"{', '.join(GRID_KEYS)}")
     check_grid_file(data, path)
     return data
+
+
+def check_grid_file(data: dict[str, Any], path: Path) -> None:
+    """Raise ValueError naming the file and key where a grid file's value has the wrong type."""
+    def refuse(key: str, expected: str) -> None:
+        raise ValueError(f"--config {path}: {key} = {data[key]!r} is not accepted: expected "
+                         f"{expected}")
+
+    for key in GRID_AXES:
+        if key in data and not all(isinstance(v, str) for v in _as_list(data[key])):
+            refuse(key, "a string or a list of strings")
+    if "tau" in data and not all(isinstance(v, str) or is_real(v) for v in _as_list(data["tau"])):
+        refuse("tau", "'trained', a number >= 1, or a list of them")
+    if "seeds" in data and not all(is_int(v) and 0 <= v <= SEED_MAX for v in _as_list(data["seeds"])):
+        refuse("seeds", f"an int in [0, {SEED_MAX}] or a list of them")
+    if "set" in data and not isinstance(data["set"], dict):
+        refuse("set", "a table of train flags, e.g. [set] hidden = 64")
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -31,7 +31,7 @@ from agents.training.checkpoint import KINDS, save
 from agents.training.graphs import EagerSteps, GraphedSteps, check_graphs, make_steps
 from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
-from agents.training.paths import make_out_dir
+from agents.training.paths import check_dir, make_out_dir
 from agents.training.steps import count_correct, headed, sequence_loss  # noqa: F401 (public too)
 from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
                              check_threshold)
@@ -208,25 +208,6 @@ def _check_env(env: Any) -> None:
                         f"possibly inside a curriculum wrapper")
 
 
-def _check_dir(path: Any, name: str) -> Path | None:
-    if path is None:
-        return None
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name}={path!r} is not accepted: expected None or a directory path")
-    if not os.fspath(path).strip():
-        raise ValueError(f"{name}={os.fspath(path)!r} is not accepted: expected a directory path "
-                         f"(use '.' for the current directory)")
-    path = Path(path)
-    try:
-        if path.exists() and not path.is_dir():
-            raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a "
-                             f"directory")
-    except OSError as error:  # e.g. a name longer than the file system allows
-        raise ValueError(f"{name}={str(path)!r} is not accepted: {error.strerror}") from None
-    return path
-
-
-
 def _check_not_a_run(checkpoint_dir: Path, resume: bool) -> None:
     """Refuse to start a fresh run over one that is there already."""
     if (checkpoint_dir / runstate.CHECKPOINT).exists() and not resume:
@@ -265,7 +246,7 @@ class _Settings:
             args[name] = check_int(args[name], name, 1)
         args["seed"] = check_seed(args["seed"])
         for name in ("logdir", "checkpoint_dir"):
-            args[name] = _check_dir(args[name], name)
+            args[name] = None if args[name] is None else check_dir(args[name], name)
         for name in ("resume", "progress"):
             if not isinstance(args[name], bool):
                 raise TypeError(f"{name}={args[name]!r} is not accepted: expected True or False")

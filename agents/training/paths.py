@@ -9,16 +9,29 @@ from pathlib import Path
 PROBE = ".memtasks-write-test"
 
 
-def make_out_dir(path: str | os.PathLike, name: str) -> Path:
-    """Create directory ``path`` (and its parents) and check it is writable; ValueError naming
-    ``name``, the path and the cause (a file in the way, no permission, a name too long…)."""
-    path = Path(path)
+def check_dir(path: object, name: str) -> Path:
+    """``path`` as a directory path, before anything is made: TypeError/ValueError naming ``name``
+    for another type, an empty path, a file in the way or a name the file system refuses."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name}={path!r} is not accepted: expected None or a directory path")
     if not os.fspath(path).strip():
-        raise ValueError(f"{name}='' is not accepted: expected a directory path")
+        raise ValueError(f"{name}={os.fspath(path)!r} is not accepted: expected a directory path "
+                         f"(use '.' for the current directory)")
+    path = Path(path)
     try:
         if path.exists() and not path.is_dir():
             raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a "
                              f"directory")
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise ValueError(f"{name}={str(path)!r} is not accepted: {error.strerror}") from None
+    return path
+
+
+def make_out_dir(path: str | os.PathLike, name: str) -> Path:
+    """Create directory ``path`` (and its parents) and check it is writable; ValueError naming
+    ``name``, the path and the cause (a file in the way, no permission, a name too long…)."""
+    path = check_dir(path, name)
+    try:
         path.mkdir(parents=True, exist_ok=True)
         (path / PROBE).touch()
         (path / PROBE).unlink()
