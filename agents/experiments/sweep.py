@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from agents.experiments.config import RunConfig, run_status, train_run
 from agents.training.runstate import save_json
-from memtasks.checks import reject
+from memtasks.checks import check_choice, reject
 
 SWEEP_FILE = "sweep.json"
 LOGS = "logs"
@@ -160,8 +160,7 @@ class ExecutorConfig:
 
     def parameters(self) -> dict[str, Any]:
         """The submitit ``update_parameters`` keywords for this configuration."""
-        if self.kind not in EXECUTORS:
-            raise ValueError(f"executor={self.kind!r} is not accepted: expected one of {EXECUTORS}")
+        check_choice(self.kind, "executor", EXECUTORS)
         params: dict[str, Any] = {"name": "memtasks-sweep", "timeout_min": self.time,
                                   "gpus_per_node": self.gpus}
         if self.cpus is not None:
