@@ -135,9 +135,8 @@ class CurriculumMixin:
         self.changes.append(Change(self.epoch, self.episodes, heads, new))
         for n in new:
             self.stage_reached.setdefault(n, self.epoch)
-        logger.info(
-            "%s: heads %s -> %s at epoch %d (episode %d)", type(self).__name__, heads, new, self.epoch, self.episodes
-        )
+        logger.info("%s: heads %s -> %s at epoch %d (episode %d)", type(self).__name__, heads, new, self.epoch,
+                    self.episodes)
         self._recent.clear()
         self._forget_episodes(fresh=False)
         return True

@@ -163,20 +163,16 @@ class ExecutorConfig:
         check_choice(self.kind, "executor", EXECUTORS)
         params: dict[str, Any] = {"name": "memtasks-sweep", "timeout_min": self.time,
                                   "gpus_per_node": self.gpus}
-        if self.cpus is not None:
-            params["cpus_per_task"] = self.cpus
+        optional: dict[str, Any] = {"cpus_per_task": self.cpus}
+        if self.kind == "slurm":
+            optional |= {"mem_gb": self.mem_gb, "slurm_partition": self.partition,
+                         "slurm_array_parallelism": self.jobs}
+        params.update({key: value for key, value in optional.items() if value is not None})
         visible = os.environ.get("CUDA_VISIBLE_DEVICES")
         if self.kind == "local" and self.gpus and visible is not None:
             # submitit numbers a local job's GPUs from 0 and sets CUDA_VISIBLE_DEVICES to them;
             # the jobs keep the GPUs chosen for this process instead
             params["local_setup"] = [f"export CUDA_VISIBLE_DEVICES={shlex.quote(visible)}"]
-        if self.kind == "slurm":
-            if self.mem_gb is not None:
-                params["mem_gb"] = self.mem_gb
-            if self.partition is not None:
-                params["slurm_partition"] = self.partition
-            if self.jobs is not None:
-                params["slurm_array_parallelism"] = self.jobs
         return params
 
 
@@ -295,16 +291,14 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     result = SweepResult()
     todo: list[SweepRun] = []
     for run in runs:
-        status = run_status(run.config, run.run_dir(sweep_dir))
-        (result.skipped if status == "done" else todo).append(run)
+        (result.skipped if run_status(run.config, run.run_dir(sweep_dir)) == "done" else todo).append(run)
     if result.skipped:
         log(f"{len(result.skipped)} of {len(runs)} runs already finished: skipped")
     if not todo:
         return result
     ex = make_executor(config, sweep_dir / LOGS / "%j")
-    threads = config.cpus if config.kind == "local" else None
     window = len(todo) if config.kind == "slurm" else (config.jobs or 1)
-    job_of = TrainJob(threads)
+    job_of = TrainJob(config.cpus if config.kind == "local" else None)
     pending = list(todo)
     running: list[tuple[SweepRun, Any]] = []
 

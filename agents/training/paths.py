@@ -1,10 +1,14 @@
-"""Output directories: made on demand, or refused with one line naming the argument, path and cause."""
+"""Output directories, made on demand or refused with one line naming the argument, path and cause;
+and the argparse value types the ``memtasks`` commands share (paths, bounded numbers)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
+
+from memtasks.checks import check_int
 
 PROBE = ".memtasks-write-test"
 
@@ -47,3 +51,28 @@ def path_argument(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"expected a path, got {text!r} (use '.' for the current "
                                          f"directory)")
     return Path(text)
+
+
+def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an int >= ``minimum`` (and <= ``maximum``), else argparse's one-line error."""
+    expected = f"an int >= {minimum}" if maximum is None else f"an int in [{minimum}, {maximum}]"
+
+    def parse(text: str) -> int:
+        try:
+            return check_int(int(text), "value", minimum, maximum)
+        except ValueError:  # not an int, or out of range
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    return parse
+
+
+def float_above(minimum: float) -> Callable[[str], float]:
+    """An argparse type: a finite number above ``minimum``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not minimum < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a number > {minimum}, got {text!r}")
+        return value
+    return parse
