@@ -75,8 +75,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                       help="'trained' or a fixed τ >= 1 (leaky only), e.g. --tau trained 1 2 "
                            "(default: trained)")
     grid.add_argument("--seeds", nargs="+", type=int_at_least(0, SEED_MAX), default=None,
-                      metavar="S",
-                      help="seeds (default: 0)")
+                      metavar="S", help="seeds (default: 0)")
     grid.add_argument("--set", type=_setting, action="append", default=None, metavar="KEY=VALUE",
                       help="any other train flag, e.g. --set hidden=64 --set epochs=5; "
                            "comma-separated values are an axis (--set hidden=32,64); spaces "

@@ -241,8 +241,7 @@ class _Settings:
             if not isinstance(args[name], bool):
                 raise TypeError(f"{name}={args[name]!r} is not accepted: expected True or False")
         if args["resume"] and args["checkpoint_dir"] is None:
-            raise ValueError("resume=True needs checkpoint_dir: the directory of the run to "
-                             "continue")
+            raise ValueError("resume=True needs checkpoint_dir: the directory of the run to continue")
         args["device"] = check_device(args["device"])
         if optimizer is not None and not callable(optimizer):
             raise TypeError(f"optimizer={optimizer!r} is not accepted: expected None or a "
@@ -362,15 +361,11 @@ def _heads(env: Any) -> tuple[int, ...]:
 def _describe(model: nn.Module, env: Any) -> dict[str, Any]:
     """What was trained on what, for the config text and the checkpoint."""
     unwrapped, config = env.unwrapped, getattr(model, "config", None)
-    return {
-        "model": type(model).__name__,
-        "model_config": config() if callable(config) else None,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "env": type(unwrapped).__name__,
-        "task": getattr(unwrapped, "task", None),
-        "labels": getattr(unwrapped, "labels", None),
-        "curriculum": type(env).__name__ if hasattr(env, "update") else None,
-    }
+    return {"model": type(model).__name__, "model_config": config() if callable(config) else None,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "env": type(unwrapped).__name__, "task": getattr(unwrapped, "task", None),
+            "labels": getattr(unwrapped, "labels", None),
+            "curriculum": type(env).__name__ if hasattr(env, "update") else None}
 
 
 def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
@@ -575,14 +570,9 @@ def _save_run(path: Path, model: nn.Module, env: Any, optimizer: torch.optim.Opt
               config: dict[str, Any]) -> None:
     """Write ``checkpoint.pt`` and ``history.json`` (the state ready for the next epoch)."""
     runstate.save_state({
-        "epoch": len(history),
-        "heads": list(_heads(env)),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "param_names": _param_names(model, optimizer),
+        "epoch": len(history), "heads": list(_heads(env)), "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(), "param_names": _param_names(model, optimizer),
         "curriculum": env.state_dict() if hasattr(env, "update") else None,
-        "history": history.to_dict(),
-        "rng": runstate.capture_rng(rng, device),
-        "config": config,
+        "history": history.to_dict(), "rng": runstate.capture_rng(rng, device), "config": config,
     }, path)
     runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)
