@@ -4,7 +4,7 @@
 # J = 1, 4, 8 runs on one GPU; about 6 minutes, at most 9. Everything goes to $OUT (one .txt per
 # part, summary.txt with each part's exit code and seconds, JSON where a benchmark writes one).
 #
-# Prepare here, once:  /work/shared/gpu/wheels.sh     (gymnasium and submitit wheels into .whl/,
+# Prepare here, once:  ../shared/gpu/wheels.sh        (gymnasium and submitit wheels into .whl/,
 #                                                      which git ignores)
 # Run on the GPU:      benchmarks/gpu_session.sh      (device run: carry [".whl"], timeout 600)
 # Dry run on a CPU:    benchmarks/gpu_session.sh --cpu-smoke   (same parts, tiny sizes, OUT=/tmp/…)

@@ -49,8 +49,8 @@ def test_mypy_finds_no_errors():
     """The typed packages check clean with the settings in pyproject.toml."""
     api = pytest.importorskip("mypy.api")
     out, err, status = api.run(["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(ROOT / ".mypy_cache"),
-                                str(ROOT / "memtasks"),
-                                str(ROOT / "curricula")])
+                                str(ROOT / "memtasks"), str(ROOT / "curricula"),
+                                str(ROOT / "agents")])
     assert status == 0, out + err
 
 

@@ -19,10 +19,12 @@ import copy
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
 from agents.analysis.activity import bernoulli_bits, skip_steps, stream_states
+from agents.models.protocol import headed, unwrap
 from memtasks import label_stream
 from memtasks.checks import check_int, check_probability
 
@@ -41,18 +43,19 @@ def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 10
     Returns:
         float array ``(repeats,)``, the fraction correct on each stream.
     """
-    heads = tuple(model.heads)
+    net = headed(model)
+    heads = tuple(net.heads)
     if N not in heads:
         raise ValueError(f"N={N!r} is not accepted: the model has heads {heads}")
     steps, repeats = check_int(steps, "steps"), check_int(repeats, "repeats")
     warmup = check_int(warmup, "warmup", minimum=0)
-    p = check_probability(p, "p")
-    bits = bernoulli_bits(np.random.default_rng(seed), warmup + steps, repeats, p)
+    probability = check_probability(p, "p")
+    bits = bernoulli_bits(np.random.default_rng(seed), warmup + steps, repeats, probability)
     labels = torch.as_tensor(label_stream(task, bits, (N,))[warmup:, :, 0])
     index, guesses = heads.index(N), []
     for states in skip_steps(stream_states(model, bits, chunk, seed), warmup):
         with torch.no_grad():
-            guesses.append(model.readout(states)[..., index, :].argmax(-1).cpu())
+            guesses.append(net.readout(states)[..., index, :].argmax(-1).cpu())
     hits = torch.cat(guesses) == labels
     scored = labels >= 0
     return ((hits & scored).sum(0) / scored.sum(0)).double().numpy()
@@ -60,17 +63,19 @@ def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 10
 
 def _unit_tensors(model: nn.Module) -> list[tuple[torch.Tensor, int, int, int]]:
     """(tensor, axis, first, size): along ``axis``, index j belongs to unit ``first + j % size``."""
-    if callable(getattr(model, "unit_tensors", None)):  # LeakyRNN, any number of layers
-        return model.unit_tensors()
-    hidden = model.hidden_size
-    rnn = model.rnn  # GRU / LSTM: gate blocks stacked along axis 0
-    return [(rnn.weight_ih_l0, 0, 0, hidden), (rnn.bias_ih_l0, 0, 0, hidden),
-            (rnn.weight_hh_l0, 0, 0, hidden), (rnn.bias_hh_l0, 0, 0, hidden),
-            (rnn.weight_hh_l0, 1, 0, hidden),
-            *((lin.weight, 1, 0, hidden) for lin in model.readouts.linears.values())]
+    unit_tensors = getattr(model, "unit_tensors", None)
+    if callable(unit_tensors):  # LeakyRNN, any number of layers
+        return unit_tensors()
+    hidden: int = getattr(model, "hidden_size")
+    weight = unwrap(model).get_parameter  # GRU / LSTM (model.rnn): gate blocks stacked along axis 0
+    return [(weight("rnn.weight_ih_l0"), 0, 0, hidden), (weight("rnn.bias_ih_l0"), 0, 0, hidden),
+            (weight("rnn.weight_hh_l0"), 0, 0, hidden), (weight("rnn.bias_hh_l0"), 0, 0, hidden),
+            (weight("rnn.weight_hh_l0"), 1, 0, hidden),
+            *((lin.get_parameter("weight"), 1, 0, hidden)
+              for lin in unwrap(model).get_submodule("readouts.linears").children())]
 
 
-def ablate(model: nn.Module, neurons: Sequence[int]) -> nn.Module:
+def ablate(model: nn.Module, neurons: Sequence[int] | npt.NDArray[np.integer]) -> nn.Module:
     """A deep copy of ``model`` with ``neurons`` silenced (see the module docstring).
 
     Works on the project's LeakyRNN, GRU and LSTM; the original is untouched.
@@ -109,8 +114,8 @@ def select_neurons(taus: np.ndarray, k: int, how: str = "largest", seed: int = 0
     return np.sort(order[::-1][:k] if how == "largest" else order[:k])
 
 
-def single_ablations(model: nn.Module, neurons: Sequence[int], task: str = "parity", N: int = 5,
-                     **accuracy_kwargs) -> np.ndarray:
+def single_ablations(model: nn.Module, neurons: Sequence[int] | npt.NDArray[np.integer],
+                     task: str = "parity", N: int = 5, **accuracy_kwargs) -> np.ndarray:
     """Accuracy of the head for ``N`` with each of ``neurons`` silenced alone, one network each.
 
     ``accuracy_kwargs`` go to :func:`accuracy` (steps, warmup, repeats, seed, p); every network

@@ -20,6 +20,7 @@ import numbers
 import warnings
 
 import numpy as np
+import numpy.typing as npt
 from scipy import fft as sp_fft
 
 _BLOCK_ELEMENTS = 1 << 22  # FFT work per block: keeps memory bounded for long recordings
@@ -37,7 +38,7 @@ def _validate_activity(act: object, max_lag: object) -> tuple[np.ndarray, int]:
     if not isinstance(max_lag, numbers.Integral) or isinstance(max_lag, bool):
         raise TypeError(f"max_lag={max_lag!r} is not accepted: expected an int >= 0")
     steps = array.shape[-2] if array.ndim > 1 else array.shape[0]
-    if not 0 <= max_lag < steps:
+    if not 0 <= int(max_lag) < steps:
         raise ValueError(f"max_lag={max_lag!r} is not accepted: expected 0 <= max_lag < T = {steps}")
     if not np.all(np.isfinite(array)):
         raise ValueError("act holds NaN or infinite values")
@@ -120,23 +121,25 @@ class RunningAutocorrelation:
     exactly.
     """
 
-    def __init__(self, max_lag: int = 200, average: str = "trials"):
-        if not isinstance(max_lag, numbers.Integral) or isinstance(max_lag, bool) or max_lag < 0:
+    def __init__(self, max_lag: int = 200, average: str = "trials") -> None:
+        if not isinstance(max_lag, numbers.Integral) or isinstance(max_lag, bool) or int(max_lag) < 0:
             raise ValueError(f"max_lag={max_lag!r} is not accepted: expected an int >= 0")
-        self.max_lag = int(max_lag)
-        self.average = _check_average(average)
-        self.steps = 0
-        self._sums = self._total = self._head = self._tail = None
+        self.max_lag: int = int(max_lag)
+        self.average: str = _check_average(average)
+        self.steps: int = 0  # 0 until the first chunk, which sets the shapes of the sums below
+        self._sums: npt.NDArray[np.float64] = np.zeros((0, 0, self.max_lag + 1))
+        self._total: npt.NDArray[np.float64] = np.zeros((0, 0))
+        self._head: npt.NDArray[np.float64] = np.zeros((0, 0, 0))
+        self._tail: npt.NDArray[np.float64] = self._head
 
     def update(self, chunk: np.ndarray) -> None:
         """Add the next ``(trials, c, units)`` steps of the recording."""
         x = np.asarray(chunk)
-        if x.ndim != 3 or x.shape[1] == 0 or (self._total is not None and
-                                              x.shape[::2] != self._total.shape):
+        if x.ndim != 3 or x.shape[1] == 0 or (self.steps > 0 and x.shape[::2] != self._total.shape):
             raise ValueError(f"chunk of shape {x.shape} is not accepted: expected (trials, c, units) "
                              "with c >= 1 and the trials and units of the earlier chunks")
         trials, steps, units = x.shape
-        if self._total is None:
+        if self.steps == 0:
             self._sums = np.zeros((trials, units, self.max_lag + 1))
             self._total = np.zeros((trials, units))
             self._head = self._tail = np.zeros((trials, units, 0))

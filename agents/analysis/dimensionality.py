@@ -12,13 +12,14 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import numpy.typing as npt
 
 _BLOCK_ROWS = 8192
 
 
 def check_variance(variance: object) -> float:
     """``variance`` as a float in (0, 1], else a ValueError naming it."""
-    if not isinstance(variance, numbers.Real) or isinstance(variance, bool) or not 0 < variance <= 1:
+    if not isinstance(variance, numbers.Real) or isinstance(variance, bool) or not 0 < float(variance) <= 1:
         raise ValueError(f"variance={variance!r} is not accepted: expected a float in (0, 1]")
     return float(variance)
 
@@ -77,16 +78,18 @@ class TrialCovariance:
     """
 
     def __init__(self) -> None:
-        self.steps = 0
-        self._shift = self._sum = self._scatter = None
+        self.steps = 0  # 0 until the first chunk, which sets the shapes below
+        self._shift: npt.NDArray[np.float32] = np.zeros((0, 1, 0), dtype=np.float32)
+        self._sum: npt.NDArray[np.float64] = np.zeros((0, 0))
+        self._scatter: npt.NDArray[np.float64] = np.zeros((0, 0, 0))
 
     def update(self, chunk: np.ndarray) -> None:
         """Add the next ``(trials, c, units)`` steps of the recording."""
         x = np.asarray(chunk)
-        if x.ndim != 3 or x.shape[1] == 0 or (self._sum is not None and x.shape[::2] != self._sum.shape):
+        if x.ndim != 3 or x.shape[1] == 0 or (self.steps > 0 and x.shape[::2] != self._sum.shape):
             raise ValueError(f"chunk of shape {x.shape} is not accepted: expected (trials, c, units) "
                              "with c >= 1 and the trials and units of the earlier chunks")
-        if self._shift is None:
+        if self.steps == 0:
             self._shift = x.mean(axis=1, dtype=np.float64)[:, None].astype(np.float32)
             self._sum = np.zeros(x.shape[::2])
             self._scatter = np.zeros((x.shape[0], x.shape[2], x.shape[2]))
@@ -98,7 +101,7 @@ class TrialCovariance:
 
     def explained_variance(self) -> np.ndarray:
         """(trials, units): per trial, the fraction of its variance along each principal component."""
-        if self._sum is None:
+        if self.steps == 0:
             raise ValueError("no activity was given: call update(chunk) first")
         mean = self._sum / self.steps
         return np.stack([_ratios(scatter - self.steps * np.outer(m, m))

@@ -43,12 +43,12 @@ def plot_autocorrelations(ac: np.ndarray, fit: TimescaleFit, path: str | os.Path
                           population: np.ndarray | None = None, stage: str | None = None) -> Path:
     """Autocorrelations (dots) of a few neurons with their kept fits (lines); the population's
     autocorrelation in black when given. Lags beyond ``fit.fit_lag`` show how the fit extrapolates."""
-    units = representative_units(fit.tau) if units is None else np.asarray(units)
+    shown = representative_units(fit.tau) if units is None else np.asarray(units)
     lags = np.arange(ac.shape[0])
     figure = Figure(figsize=(6.4, 4.2))
     axes = figure.add_subplot()
-    colors = [f"C{i % 10}" for i in range(len(units))]
-    for unit, color in zip(units, colors):
+    colors = [f"C{i % 10}" for i in range(len(shown))]
+    for unit, color in zip(shown, colors):
         kind = {0: "no fit", 1: "single", 2: "double"}[int(fit.model[unit])]
         axes.plot(lags, ac[:, unit], "o", ms=2.5, color=color, alpha=0.6)
         axes.plot(lags, fit.curve(unit, lags), "-", color=color,
@@ -74,7 +74,7 @@ def plot_timescale_histograms(tau: np.ndarray, tau_net: np.ndarray, path: str | 
         finite = finite[np.isfinite(finite) & (finite > 0)]
         if finite.size:
             wide = finite.max() > 10 * finite.min()  # log bins only where τ spans a decade
-            bins = np.geomspace(finite.min(), finite.max(), 31) if wide else 30
+            bins = np.geomspace(finite.min(), finite.max(), 31).tolist() if wide else 30
             axes.hist(finite, bins=bins, color=f"C{index}")
             if wide:
                 axes.set_xscale("log")

@@ -28,8 +28,9 @@ data rather than of rounding error (see :func:`fit_timescales_paper`).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 from torch import nn
@@ -44,6 +45,7 @@ from agents.analysis.dimensionality import TrialCovariance, check_variance, pape
 from agents.analysis.perturbation import perturb, relative_accuracy
 from agents.analysis.timescales import (TimescaleFit, fit_timescales_paper, paper_tau_net_summary,
                                         raw_timescales)
+from agents.models.protocol import headed
 
 ABLATION_NAMES = {"largest": "longest", "smallest": "shortest", "random": "random"}
 ABLATED_FRACTION = 0.04  # the paper's 20 of 500 neurons
@@ -109,10 +111,21 @@ def timescale_summary(tau: np.ndarray, fit: TimescaleFit, dimensionality: np.nda
             "dimensionality": float(np.mean(dimensionality))}
 
 
-def _epsilons(values: object, name: str) -> tuple[float, ...]:
+class _Scoring(TypedDict):
+    """The keywords of :func:`accuracy` that score every network of :func:`paper_robustness` alike."""
+
+    steps: int
+    warmup: int
+    repeats: int
+    seed: int
+    p: float
+
+
+def _epsilons(values: Iterable[float], name: str) -> tuple[float, ...]:
     """``values`` as a tuple of floats >= 0, else an error naming ``name``."""
+    grid: tuple[float, ...] | None
     try:
-        grid = tuple(values)
+        grid = tuple(values)  # a user's argument: may hold anything, or not be iterable
     except TypeError:
         grid = None
     if grid is None or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and v >= 0
@@ -155,7 +168,8 @@ def _checked_k(k: int | None, units: int) -> int:
     return k
 
 
-def _targets(model: nn.Module, epsilons_weights: object, epsilons_tau: object) -> dict[str, tuple[float, ...]]:
+def _targets(model: nn.Module, epsilons_weights: Iterable[float],
+             epsilons_tau: Iterable[float]) -> dict[str, tuple[float, ...]]:
     """The perturbation grids; τ is perturbed where the model has one (LeakyRNN)."""
     targets = {"weights": _epsilons(epsilons_weights, "epsilons_weights")}
     if hasattr(model, "taus"):
@@ -171,8 +185,8 @@ def paper_robustness(model: nn.Module, N: int, *, task: str = "parity", k: int |
     """Accuracy of the head for ``N`` intact, after single-neuron ablations by raw τ and after
     perturbations, by the paper's protocol (module docstring); ``bar`` advances per network."""
     task = validate_task(task)
-    if N not in tuple(model.heads):
-        raise ValueError(f"N={N!r} is not accepted: the model has heads {tuple(model.heads)}")
+    if N not in tuple(headed(model).heads):
+        raise ValueError(f"N={N!r} is not accepted: the model has heads {tuple(headed(model).heads)}")
     for name, value, minimum in (("accuracy_steps", accuracy_steps, 1), ("warmup", warmup, 0),
                                  ("repeats", repeats, 1), ("draws", draws, 1)):
         check_int(value, name, minimum)
@@ -180,7 +194,8 @@ def paper_robustness(model: nn.Module, N: int, *, task: str = "parity", k: int |
     tau = raw_timescales(model)
     k = _checked_k(k, len(tau))
     bar = bar if bar is not None else tqdm(disable=True)
-    scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed, "p": 0.5}
+    scoring: _Scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed,
+                         "p": 0.5}
     bar.set_postfix_str("accuracy")
     baseline = accuracy(model, task, N, **scoring)
     bar.update()
@@ -213,8 +228,8 @@ def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | No
                   progress: bool = True) -> PaperMeasurements:
     """Run the paper protocol on ``model`` at head ``N`` (the arguments of :func:`paper_protocol`)."""
     validate_task(task)
-    if N not in tuple(model.heads):
-        raise ValueError(f"N={N!r} is not accepted: the model has heads {tuple(model.heads)}")
+    if N not in tuple(headed(model).heads):
+        raise ValueError(f"N={N!r} is not accepted: the model has heads {tuple(headed(model).heads)}")
     fit_lag = check_int(fit_lag, "fit_lag", minimum=4)
     for name, value, minimum in (("trials", trials, 1), ("steps", steps, fit_lag + 1),
                                  ("burn_in", burn_in, 0), ("accuracy_steps", accuracy_steps, 1),

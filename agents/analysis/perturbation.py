@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from agents.analysis.ablation import accuracy
+from agents.models.protocol import headed
 from memtasks.checks import check_int
 
 TARGETS = ("weights", "tau")
@@ -103,7 +104,7 @@ def perturbation_sweep(model: nn.Module, epsilons: Sequence[float] = (0.0, 0.05,
     ``accuracy_kwargs`` go to :func:`accuracy` (steps, warmup, repeats, p, …).
     """
     draws = check_int(draws, "draws")
-    N = max(model.heads) if N is None else N
+    N = max(headed(model).heads) if N is None else N
     grid = np.asarray(epsilons, dtype=np.float64)
     if grid.ndim != 1 or grid.size == 0:
         raise ValueError(f"epsilons={epsilons!r} is not accepted: expected a non-empty sequence of floats")
@@ -113,7 +114,7 @@ def perturbation_sweep(model: nn.Module, epsilons: Sequence[float] = (0.0, 0.05,
 
     baseline = score(model)
     acc = np.empty((grid.size, draws))
-    retrained = np.empty((grid.size, draws)) if retrain is not None else None
+    retrained = np.empty((grid.size, draws))  # returned only where there is retraining
     for i, epsilon in enumerate(grid):
         for j in range(draws):
             changed = perturb(model, target, float(epsilon), seed=seed + j)
@@ -122,4 +123,5 @@ def perturbation_sweep(model: nn.Module, epsilons: Sequence[float] = (0.0, 0.05,
                 retrain(changed)
                 retrained[i, j] = score(changed)
     return PerturbationSweep(target=target, N=N, epsilons=grid, baseline=baseline, accuracy=acc,
-                             relative=relative_accuracy(acc, baseline), retrained=retrained)
+                             relative=relative_accuracy(acc, baseline),
+                             retrained=retrained if retrain is not None else None)

@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from agents.analysis.perturbation import PerturbationSweep, perturbation_sweep
 from agents.analysis.timescales import (TimescaleFit, fit_timescales, raw_timescales,
                                         trained_timescales)
 from agents.models.device import check_device
+from agents.models.protocol import headed
 from agents.training.checkpoint import load, load_reference_checkpoint, safe_load
 from agents.training.loop import History
 from agents.training.paths import make_out_dir, path_argument
@@ -44,6 +46,22 @@ RECORD_BYTES = 40  # per recorded (trial, step, unit): float32 states, float64 F
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
 PROTOCOLS = ("project", "paper")
 PROJECT_EPSILONS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5)
+
+
+class _Recording(TypedDict):
+    """The keywords of :func:`record` (and of the paper's streamed recording) for every stage."""
+
+    steps: int
+    trials: int
+    burn_in: int
+    seed: int
+
+
+class _Grids(TypedDict, total=False):
+    """The perturbation grids given to :func:`measure_paper` (its defaults where absent)."""
+
+    epsilons_weights: Sequence[float]
+    epsilons_tau: Sequence[float]
 
 
 @dataclass
@@ -60,7 +78,7 @@ class Stage:
     @property
     def N(self) -> int:
         """The largest N the model has a head for (its curriculum stage)."""
-        return max(self.model.heads)
+        return max(headed(self.model).heads)
 
     @property
     def label(self) -> str:
@@ -85,7 +103,7 @@ def attach_history(stages: list[Stage], history_file: Path) -> None:
     history = History.read(history_file)
     by_epoch = {record.epoch: record for record in history.records}
     for stage in stages:
-        record = by_epoch.get(stage.epoch)
+        record = by_epoch.get(stage.epoch) if stage.epoch is not None else None
         if record is not None and stage.N in record.accuracy:
             stage.accuracy = record.accuracy[stage.N]
             stage.solved = stage.accuracy > history.threshold
@@ -212,11 +230,11 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     if lags >= steps:
         name = "fit_lag" if paper else "max_lag"
         raise ValueError(f"{name}={lags!r} is not accepted: expected {name} < steps = {steps}")
-    device = check_device(device)
+    target = check_device(device)
     path = Path(path)
     stages = load_stages(path, heads)
     for stage in stages:
-        stage.model.to(device)
+        stage.model.to(target)
     task = task or (_run_task(path) if path.is_dir() else "parity")
     if not paper:  # the project's recording is held whole; the paper's is streamed
         units = max(getattr(stage.model, "hidden_size", 1) for stage in stages)
@@ -227,11 +245,11 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
             log(f"note: stage {stage.label}: the network never solved N={stage.N}; its "
                 f"timescales describe a network that did not learn that task")
     out = make_out_dir(output_dir(path, out_dir), "out_dir")
-    recording = {"steps": steps, "trials": trials, "burn_in": burn_in, "seed": seed}
+    recording: _Recording = {"steps": steps, "trials": trials, "burn_in": burn_in, "seed": seed}
     results: dict = {"source": str(path), "task": task, "protocol": protocol, "stages": [],
                      "settings": {**recording, "max_lag": lags, "fit_lag": fit_lag}}
     final = stages[-1]
-    grids = {} if epsilons is None else {"epsilons_weights": epsilons, "epsilons_tau": epsilons}
+    grids: _Grids = {} if epsilons is None else {"epsilons_weights": epsilons, "epsilons_tau": epsilons}
     bar = tqdm(total=len(stages) + 2, desc=f"analyze ({protocol} protocol)", disable=not progress)
     for stage in stages:
         bar.set_postfix_str(f"{'paper protocol' if paper and stage is final else 'timescales'} "
@@ -249,7 +267,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
             outcome = _project_stage(stage, recording, max_lag, fit_lag)
         row, ac, fit, tau, population = outcome
         results["stages"].append({"name": stage.name, "epoch": stage.epoch, "N": stage.N,
-                                  "heads": list(stage.model.heads), "accuracy": stage.accuracy,
+                                  "heads": list(headed(stage.model).heads), "accuracy": stage.accuracy,
                                   "solved": stage.solved, **row})
         bar.update()
     figures.plot_autocorrelations(ac, fit, out / "autocorrelations.png", population=population,
@@ -276,7 +294,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
 StageResult = tuple[dict, np.ndarray, TimescaleFit, np.ndarray, "np.ndarray | None"]
 
 
-def _project_stage(stage: Stage, recording: dict, max_lag: int, fit_lag: int) -> StageResult:
+def _project_stage(stage: Stage, recording: _Recording, max_lag: int, fit_lag: int) -> StageResult:
     """The project's timescale numbers of one stage, with its autocorrelation, fit, τ and the
     population's autocorrelation."""
     act = record(stage.model, **recording)

@@ -121,7 +121,7 @@ def _fitted_columns(array: np.ndarray, fit_lag: object) -> np.ndarray:
         raise ValueError(f"ac of shape {array.shape} is not accepted: expected (lags,) or (lags, units)")
     if not isinstance(fit_lag, numbers.Integral) or isinstance(fit_lag, bool):
         raise TypeError(f"fit_lag={fit_lag!r} is not accepted: expected an int")
-    if not 4 <= fit_lag < array.shape[0]:
+    if not 4 <= int(fit_lag) < array.shape[0]:
         raise ValueError(f"fit_lag={fit_lag!r} is not accepted: expected 4 <= fit_lag < "
                          f"{array.shape[0]} (the number of lags in ac)")
     return array.reshape(array.shape[0], -1)[:fit_lag + 1]
@@ -246,8 +246,9 @@ def trained_timescales(model: object) -> np.ndarray:
     ``model.timescales()`` where offered (LeakyRNN: effective τ = max(τ, 1); GRU/LSTM:
     1 / (1 − mean gate) of the update/forget gate), else ``model.taus``.
     """
-    if callable(getattr(model, "timescales", None)):
-        values = model.timescales()
+    timescales = getattr(model, "timescales", None)
+    if callable(timescales):
+        values = timescales()
     elif hasattr(model, "taus"):
         values = model.taus
     else:

@@ -31,7 +31,7 @@ def _probe_inputs(input_size: int, like: torch.Tensor) -> torch.Tensor:
 class _Gated(HeadedModel):
     """Shared body of GRU and LSTM: a one-layer torch RNN, heads, and gate timescales."""
 
-    rnn_class: type[nn.RNNBase]
+    rnn_class: type[nn.GRU] | type[nn.LSTM]
 
     def __init__(self, hidden_size: int, heads: int | Sequence[int], *, input_size: int = 1):
         super().__init__()
@@ -52,7 +52,7 @@ class _Gated(HeadedModel):
 
     def timescales(self) -> torch.Tensor:
         """1 / (1 - mean gate) per unit, shape (hidden,) (see the module docstring)."""
-        weight = self.rnn.weight_hh_l0
+        _, weight, _, _ = self._weights()
         inputs = self._last_inputs if self._last_inputs is not None else _probe_inputs(
             self.input_size, weight)
         with torch.no_grad():
@@ -70,10 +70,14 @@ class _Gated(HeadedModel):
     def _from_torch_state(self, final):
         return final.squeeze(0)
 
+    def _weights(self) -> list[nn.Parameter]:
+        """The torch RNN's weight_ih, weight_hh, bias_ih, bias_hh."""
+        return self.rnn.all_weights[0]
+
     def _projections(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Input projections for all steps at once, and the recurrent weight and bias."""
-        rnn = self.rnn
-        return F.linear(inputs, rnn.weight_ih_l0, rnn.bias_ih_l0), rnn.weight_hh_l0, rnn.bias_hh_l0
+        w_ih, w_hh, b_ih, b_hh = self._weights()
+        return F.linear(inputs, w_ih, b_ih), w_hh, b_hh
 
     def config(self) -> dict:
         return {"hidden_size": self.hidden_size, "heads": list(self.heads),

@@ -18,6 +18,7 @@ no gradient any more; optimizers such as SGD and Adam skip them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -34,7 +35,7 @@ class Heads(nn.Module):
         self.in_features = in_features
         self.linears = nn.ModuleDict()
         self._heads: tuple[int, ...] = ()
-        self._factory = {"device": device, "dtype": dtype}
+        self._device, self._dtype = device, dtype
         self.set_heads(heads)
 
     @property
@@ -45,22 +46,26 @@ class Heads(nn.Module):
         """Keep the heads whose N stays, create fresh ones, drop the rest; return the new parameters."""
         heads = check_heads(heads, "heads")
         if len(self.linears):  # new heads follow the device and dtype of the existing ones
-            weight = next(iter(self.linears.values())).weight
-            self._factory = {"device": weight.device, "dtype": weight.dtype}
+            weight = next(self.linears.parameters())
+            self._device, self._dtype = weight.device, weight.dtype
         kept = {n: self.linears[str(n)] for n in heads if str(n) in self.linears}
         new: list[nn.Parameter] = []
         linears = nn.ModuleDict()
         for n in heads:
             if n not in kept:
-                kept[n] = nn.Linear(self.in_features, 2, **self._factory)
+                kept[n] = nn.Linear(self.in_features, 2, device=self._device, dtype=self._dtype)
                 new.extend(kept[n].parameters())
             linears[str(n)] = kept[n]
         self.linears = linears
         self._heads = heads
         return new
 
+    def layers(self) -> list[nn.Linear]:
+        """The Linear of each head, in the order of ``heads``."""
+        return [cast(nn.Linear, self.linears[str(n)]) for n in self._heads]
+
     def forward(self, states: torch.Tensor) -> torch.Tensor:
-        linears = [self.linears[str(n)] for n in self._heads]
+        linears = self.layers()
         weight = torch.cat([lin.weight for lin in linears])  # (2H, hidden): one GEMM for all heads
         bias = torch.cat([lin.bias for lin in linears])
         logits = nn.functional.linear(states, weight, bias)

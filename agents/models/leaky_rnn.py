@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -31,6 +32,8 @@ def _layer_sizes(hidden_size: object) -> tuple[int, ...]:
 
 class _Layer(nn.Module):
     """A layer above the first: feed-forward weights from the layer below, recurrent weights."""
+
+    mask: torch.Tensor
 
     def __init__(self, below: int, size: int):
         super().__init__()
@@ -87,6 +90,8 @@ class LeakyRNN(HeadedModel):
 
     kind = "leaky"
     capturable = True  # a step holds no host sync and no state between forwards: CUDA graphs may replay it
+    tau: torch.Tensor  # a parameter, or a buffer without train_tau
+    mask: torch.Tensor
 
     def __init__(self, hidden_size: int | Sequence[int], heads: int | Sequence[int], *,
                  tau: float | None = None, train_tau: bool = True, activation: str = "leaky_relu",
@@ -143,7 +148,7 @@ class LeakyRNN(HeadedModel):
     def _layers(self) -> Iterator[tuple[nn.Linear, nn.Linear, torch.Tensor]]:
         """(feed-forward or input Linear, recurrent Linear, mask) of each layer, bottom up."""
         yield self.input, self.recurrent, self.mask
-        for layer in self.stack:
+        for layer in cast(Iterable[_Layer], self.stack):
             yield layer.feedforward, layer.recurrent, layer.mask
 
     @property
@@ -162,7 +167,8 @@ class LeakyRNN(HeadedModel):
         return torch.rand(batch_size, self.hidden_size, device=like.device, dtype=like.dtype) * 0.1
 
     def _layer_operands(self, feed: nn.Linear, recurrent: nn.Linear, mask: torch.Tensor,
-                        tau: torch.Tensor) -> tuple[torch.Tensor, ...]:
+                        tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                                    torch.Tensor | None, torch.Tensor | None]:
         """(W, b, M, d, s) of one layer for :func:`~agents.models.recurrence.scan`. Leak inside:
         1/τ folded in, W = W_in / τ, b = (b_in + b_rec) / τ, M = W_rec·mask / τ (by rows) +
         diag(1 − 1/τ), no d, s. Outside: W_in, b_in + b_rec, W_rec·mask, d = 1 − 1/τ, s = 1/τ."""
@@ -200,10 +206,11 @@ class LeakyRNN(HeadedModel):
                     mask: torch.Tensor, tau: torch.Tensor, h0: torch.Tensor,
                     dtype: torch.dtype | None) -> torch.Tensor:
         """One layer's states (T, B, size) for its drive ``x`` (inputs or the layer below)."""
-        operands = (x, *self._layer_operands(feed, recurrent, mask, tau), h0)
+        w_in, bias, matrix, decay, scale = self._layer_operands(feed, recurrent, mask, tau)
         if dtype is not None:  # autocast: the whole recurrence in its dtype
-            operands = tuple(t if t is None else t.to(dtype) for t in operands)
-        x, w_in, bias, matrix, decay, scale, h0 = operands
+            x, w_in, bias, matrix, h0 = (t.to(dtype) for t in (x, w_in, bias, matrix, h0))
+            if decay is not None and scale is not None:
+                decay, scale = decay.to(dtype), scale.to(dtype)
         return scan(x.contiguous(), w_in, bias, matrix, h0.contiguous(), decay, scale,
                     self.activation)
 
@@ -242,17 +249,17 @@ class LeakyRNN(HeadedModel):
     def unit_tensors(self) -> list[tuple[torch.Tensor, int, int, int]]:
         """``(tensor, axis, first, size)`` for every tensor holding a neuron's weights in or out:
         along ``axis``, index j belongs to neuron ``first + j % size`` (the analysis' ablation)."""
-        out = []
-        last = len(self.layer_sizes) - 1
-        for index, ((feed, recurrent, _), part) in enumerate(zip(self._layers(), self.layer_slices)):
+        out: list[tuple[torch.Tensor, int, int, int]] = []
+        layers = list(self._layers())
+        for index, ((feed, recurrent, _), part) in enumerate(zip(layers, self.layer_slices)):
             first, size = part.start, part.stop - part.start
             out += [(feed.weight, 0, first, size), (feed.bias, 0, first, size),
                     (recurrent.bias, 0, first, size), (recurrent.weight, 0, first, size),
                     (recurrent.weight, 1, first, size)]
-            if index < last:
-                out.append((self.stack[index].feedforward.weight, 1, first, size))
+            if index + 1 < len(layers):  # read by the next layer, else by the heads
+                out.append((layers[index + 1][0].weight, 1, first, size))
             else:
-                out += [(lin.weight, 1, first, size) for lin in self.readouts.linears.values()]
+                out += [(lin.weight, 1, first, size) for lin in self.readouts.layers()]
         return out
 
     def recurrent_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:

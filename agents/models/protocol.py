@@ -16,13 +16,30 @@ saving refer to the module inside it (:func:`unwrap`), the forward passes to the
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Protocol, TypeVar, cast
 
 import torch
 from torch import nn
 
 
 Model = TypeVar("Model", bound=nn.Module)
+
+
+class Headed(Protocol):
+    """The head part of the model protocol, for the type checker (``check_model`` checks it)."""
+
+    @property
+    def heads(self) -> tuple[int, ...]: ...
+
+    def set_heads(self, heads: Sequence[int]) -> object: ...
+
+    def readout(self, states: torch.Tensor) -> torch.Tensor: ...
+
+
+def headed(model: nn.Module) -> Headed:
+    """``model`` typed as :class:`Headed`, which ``check_model`` verified when training began."""
+    return cast(Headed, model)
 
 
 def unwrap(model: Model) -> Model:
@@ -67,7 +84,7 @@ def _try_forward(model: nn.Module, name: str, num_heads: int) -> None:
             shape = tuple(states.shape) if isinstance(states, torch.Tensor) else type(states).__name__
             raise TypeError(f"model {name}.forward(inputs (3, 2, {input_size})) must return "
                             f"states (3, 2, hidden), got {shape}")
-        logits = model.readout(states)
+        logits = headed(model).readout(states)
     if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (3, 2, num_heads, 2):
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise TypeError(f"model {name}.readout(states (3, 2, hidden)) must return logits "

@@ -69,6 +69,10 @@ def scan(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0: Tensor,
     """States (T, B, H) of the recurrence (module docstring) for inputs (T, B, K), W (H, K),
     b (H,), M (H, H), h_0 (B, H); ``decay`` and ``scale`` (H,) given means the leak is outside.
     Operands must share one dtype and device and be contiguous."""
+    if (decay is None) != (scale is None):
+        raise ValueError(f"decay={'None' if decay is None else 'a tensor'} with scale="
+                         f"{'None' if scale is None else 'a tensor'} is not accepted: expected "
+                         f"both (leak outside) or neither (leak inside)")
     operands = (inputs, w_in, bias, matrix, h0, decay, scale, activation)
     if torch.compiler.is_compiling() or torch.jit.is_tracing():
         return torch.ops.memtasks.leaky_scan(*operands)[0]
@@ -85,7 +89,7 @@ def scan_autograd(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0
     h, states = h0, []
     for u in input_term(inputs, w_in, bias).unbind(0):
         pre = torch.addmm(u, h, matrix.t())
-        h = act(pre) if decay is None else decay * h + scale * act(pre)
+        h = act(pre) if decay is None or scale is None else decay * h + scale * act(pre)
         states.append(h)
     return torch.stack(states)
 
@@ -96,7 +100,7 @@ def _scan_kernel(inputs: Tensor, w_in: Tensor, bias: Tensor, matrix: Tensor, h0:
     """(states, act(pre) per step) — the second only with the leak outside, else empty."""
     drive = input_term(inputs, w_in, bias)
     matrix_t, h = matrix.t(), h0
-    if decay is None:  # the input-term buffer becomes the states
+    if decay is None or scale is None:  # leak inside: the input-term buffer becomes the states
         for out in drive.unbind(0):
             h = _activate_(out.addmm_(h, matrix_t), activation)
         return drive, drive.new_empty(0)
@@ -130,12 +134,12 @@ def _scan_backward_kernel(grad_states: Tensor, inputs: Tensor, w_in: Tensor, mat
     h_steps = grad_h.unbind(0)
     pre_steps = grad_pre.unbind(0) if outside else h_steps
     act_steps = (acts if outside else states).unbind(0)
-    for t in range(steps - 1, -1, -1):
+    for t in range(steps - 1, -1, -1):  # (scan passes decay and scale both or neither)
         if t + 1 < steps:
-            if outside:
+            if decay is not None:
                 h_steps[t].addcmul_(h_steps[t + 1], decay)
             h_steps[t].addmm_(pre_steps[t + 1], matrix)
-        if outside:
+        if scale is not None:
             torch.mul(h_steps[t], scale, out=pre_steps[t])
         _activation_backward_(pre_steps[t], act_steps[t], activation)
     flat = grad_pre.view(-1, hidden)
@@ -146,7 +150,7 @@ def _scan_backward_kernel(grad_states: Tensor, inputs: Tensor, w_in: Tensor, mat
         grad_matrix.addmm_(grad_pre[1:].reshape(-1, hidden).t(), states[:-1].reshape(-1, hidden))
     grad_h0 = grad_pre[0] @ matrix if need_h0 else flat.new_empty(0)
     grad_decay, grad_scale = flat.new_empty(0), flat.new_empty(0)  # distinct: outputs never alias
-    if outside:
+    if decay is not None:
         if need_h0:
             grad_h0.addcmul_(grad_h[0], decay)
         grad_decay = (grad_h[0] * h0).sum(0)
@@ -186,8 +190,10 @@ def _gradients(ctx, grad_states: Tensor, backward_kernel) -> tuple:
     need = ctx.needs_input_grad[:7]
     if torch.is_grad_enabled():  # create_graph=True
         # through fresh views, so an operand computed from another (d = 1 - s) is not counted twice
-        operands = tuple(t if t is None else t.view_as(t)
-                         for t in (inputs, w_in, bias, matrix, h0, decay, scale))
+        inputs, w_in, bias, matrix, h0 = (t.view_as(t) for t in (inputs, w_in, bias, matrix, h0))
+        if decay is not None and scale is not None:
+            decay, scale = decay.view_as(decay), scale.view_as(scale)
+        operands = (inputs, w_in, bias, matrix, h0, decay, scale)
         recomputed = scan_autograd(*operands, ctx.activation)
         grads = iter(torch.autograd.grad(recomputed, [t for t, n in zip(operands, need) if n],
                                          grad_states, create_graph=True, allow_unused=True))

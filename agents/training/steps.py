@@ -10,31 +10,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, cast
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.models.protocol import unwrap
-
-
-class Headed(Protocol):
-    """The head part of the model protocol (``agents.models.protocol``), for the type checker."""
-
-    @property
-    def heads(self) -> tuple[int, ...]: ...
-
-    def set_heads(self, heads: Sequence[int]) -> object: ...
-
-    def readout(self, states: torch.Tensor) -> torch.Tensor: ...
-
-
-def headed(model: nn.Module) -> Headed:
-    """``model`` typed as :class:`Headed`, which ``check_model`` verified when training began."""
-    return cast(Headed, model)
+from agents.models.protocol import headed, unwrap
 
 
 def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

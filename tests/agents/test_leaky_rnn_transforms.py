@@ -210,3 +210,13 @@ def test_the_custom_op_passes_opcheck_and_agrees_with_plain_autograd(outside):
     for a, b in zip(torch.autograd.grad((fast * weights).sum(), wanted),
                     torch.autograd.grad((slow * weights).sum(), wanted)):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("given", ["decay", "scale"])
+def test_scan_refuses_decay_without_scale_and_scale_without_decay(given):
+    from agents.models.recurrence import scan
+
+    operands = (torch.rand(4, 2, 1), torch.rand(3, 1), torch.rand(3), torch.rand(3, 3),
+                torch.rand(2, 3))
+    with pytest.raises(ValueError, match="decay=.* scale=.*both .*or neither"):
+        scan(*operands, **{given: torch.rand(3)})

@@ -106,7 +106,7 @@ def within(curve_: Sequence[int], epochs: int) -> int:
 def stage_taus(history: History) -> dict[int, tuple[float, float]]:
     """τ mean and spread at the last epoch of each curriculum stage (keyed by its largest N)."""
     return {max(r.heads): (r.tau_mean, r.tau_std) for r in history.records
-            if r.tau_mean is not None}
+            if r.tau_mean is not None and r.tau_std is not None}
 
 
 def key(k: Any) -> float | int:

@@ -36,7 +36,7 @@ NONE = {"leaky": 0.0, "gru": 0.0, "lstm": 0.0}
 CPU = DeviceCost("one CPU thread", 1.3e-3, NONE, {"leaky": 1.5e-8, "gru": 6.0e-8, "lstm": 7.0e-8})
 # H100, hidden 500, batch 256, eager: an epoch (600 + 50 batches) took 4.6 s at N = 2 and 5.8 s
 # at N = 12 (issue 15); the training step captured in a CUDA graph, 1.5 ms at T = 40
-# (/work/shared/gpu/README.md), is what the GPU itself works. GRU/LSTM: twice the leaky time
+# (../shared/gpu/README.md), is what the GPU itself works. GRU/LSTM: twice the leaky time
 # step (more kernels per step; not measured).
 H100 = DeviceCost("NVIDIA H100", 6.9e-3, {"leaky": 7.8e-5, "gru": 1.6e-4, "lstm": 1.6e-4}, NONE,
                   busy_overhead=1e-4, busy_per_step=3.5e-5)
@@ -110,7 +110,9 @@ def pack(runs: Sequence[tuple[str, float, float, str | None, float | None]], job
     busy = {name: b for name, _, b, *_ in runs}
     after = {name: a for name, _, _, a, _ in runs}
     budget = {name: float("inf") if b is None else b for name, *_, b in runs}
-    waiting, running, done, now = [name for name, *_ in runs], set(), set(), 0.0
+    waiting, now = [name for name, *_ in runs], 0.0
+    running: set[str] = set()
+    done: set[str] = set()
     while waiting or running:
         for name in [n for n in waiting if after[n] is None or after[n] in done][
                 :jobs - len(running)]:

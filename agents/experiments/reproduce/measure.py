@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import torch
@@ -35,7 +35,6 @@ from agents.training.runstate import save_json
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)
 EPS_TAU = 0.1
-T = TypeVar("T")
 PROTOCOLS = ("paper", "project")
 BURN_IN = 500
 PROTOCOL_TEXT = {
@@ -46,6 +45,17 @@ PROTOCOL_TEXT = {
                "fits; effective τ; the k neurons silenced together; relative to the mean baseline"}
 
 
+class _Staged(Protocol):
+    """Anything with the N of its curriculum stage (``agents.analysis.report.Stage``)."""
+
+    @property
+    def N(self) -> int: ...
+
+
+S = TypeVar("S", bound=_Staged)
+J = TypeVar("J", dict, list)
+
+
 def check_protocol(protocol: object) -> str:
     """``protocol`` if it is one of :data:`PROTOCOLS`, else a ValueError naming it."""
     if protocol not in PROTOCOLS:
@@ -53,7 +63,7 @@ def check_protocol(protocol: object) -> str:
     return protocol
 
 
-def _cached(path: Path, compute: Callable[[], dict | list]) -> dict | list:
+def _cached(path: Path, compute: Callable[[], J]) -> J:
     """The JSON at ``path``, or ``compute()`` written there (atomically: a killed run leaves no half file)."""
     if path.exists():
         return json.loads(path.read_text())
@@ -69,7 +79,7 @@ def _mean(values: np.ndarray) -> float | None:
     return float(finite.mean()) if finite.size else None
 
 
-def at_grid(stages: Sequence[T], grid: Sequence[int] | None) -> list[T]:
+def at_grid(stages: Sequence[S], grid: Sequence[int] | None) -> list[S]:
     """The stages whose N is in ``grid`` (None: all): the same N in every run, so that runs of
     different seeds can be compared N by N."""
     return list(stages) if grid is None else [s for s in stages if s.N in grid]
@@ -77,8 +87,8 @@ def at_grid(stages: Sequence[T], grid: Sequence[int] | None) -> list[T]:
 
 def _stage_timescales(model, scale: Scale, protocol: str) -> tuple[float | None, float | None]:
     """(mean τ, mean τ_net) of one network by ``protocol``."""
-    recording = {"steps": scale.record_steps, "trials": scale.record_trials, "burn_in": BURN_IN,
-                 "seed": 0}
+    recording: dict[str, Any] = {"steps": scale.record_steps, "trials": scale.record_trials,
+                                 "burn_in": BURN_IN, "seed": 0}
     if protocol == "paper":
         _, fit, _ = analysis.paper_timescales(model, **recording)
         return _mean(analysis.raw_timescales(model)), paper_tau_net_summary(fit.tau)["mean_above_1"]
@@ -121,11 +131,12 @@ def _paper_robustness(model, N: int, task: str, scale: Scale) -> dict:
 
 
 def _project_robustness(model, N: int, task: str, scale: Scale) -> dict:
-    scoring = {"steps": scale.accuracy_steps, "repeats": scale.accuracy_repeats, "seed": 0}
+    scoring: dict[str, Any] = {"steps": scale.accuracy_steps, "repeats": scale.accuracy_repeats,
+                               "seed": 0}
     baseline = float(analysis.accuracy(model, task, N, **scoring).mean())
     taus = analysis.trained_timescales(model)
     ablation = {ABLATION_NAMES[how]: float(analysis.relative_accuracy(analysis.accuracy(
-        analysis.ablate(model, analysis.select_neurons(taus, scale.ablate_k(), how)),
+        analysis.ablate(model, analysis.select_neurons(taus, scale.ablate_k(), how).tolist()),
         task, N, **scoring).mean(), baseline)) for how in SELECTIONS}
     perturbation = {}
     for target, eps in (("weights", EPS_WEIGHTS), ("tau", EPS_TAU)):
