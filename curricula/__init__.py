@@ -11,16 +11,5 @@ from curricula.actions import PadActions
 from curricula.base import Change, Curriculum, CurriculumMixin, VectorCurriculum, curriculum
 from curricula.schedules import Fixed, MultiHead, SingleHead, Sliding
 
-__all__ = [
-    "Change",
-    "Curriculum",
-    "CurriculumMixin",
-    "Fixed",
-    "MultiHead",
-    "PadActions",
-    "SingleHead",
-    "Sliding",
-    "VectorCurriculum",
-    "__version__",
-    "curriculum",
-]
+__all__ = ["Change", "Curriculum", "CurriculumMixin", "Fixed", "MultiHead", "PadActions", "SingleHead",
+           "Sliding", "VectorCurriculum", "__version__", "curriculum"]

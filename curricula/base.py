@@ -21,13 +21,25 @@ import gymnasium
 import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from curricula.checks import check_accuracy, check_max_N
 from curricula.headset import check_head_set, get_heads, set_heads
-from memtasks.checks import check_heads, check_int, check_threshold, reject
+from memtasks.checks import check_heads, check_int, check_probability, check_threshold, reject
 
 logger = logging.getLogger("curricula")
 
 STATE_KEYS = ("schedule", "heads", "epoch", "episodes", "finished", "changes", "stage_reached", "recent")
+
+
+def check_accuracy(accuracy_by_N: object, heads: tuple[int, ...]) -> dict[int, float]:
+    """{N: accuracy} for exactly the current ``heads``, every accuracy a number in [0, 1]."""
+    if not isinstance(accuracy_by_N, Mapping):
+        raise reject("accuracy_by_N", accuracy_by_N, "a mapping {N: accuracy}", TypeError)
+    accuracy = {check_int(key, "accuracy_by_N key"): check_probability(value, f"accuracy_by_N[{key!r}]")
+                for key, value in accuracy_by_N.items()}
+    if set(accuracy) != set(heads):
+        raise reject("accuracy_by_N", accuracy_by_N,
+                     f"exactly the current heads {heads} as keys; missing N: "
+                     f"{sorted(set(heads) - set(accuracy))}, extra N: {sorted(set(accuracy) - set(heads))}")
+    return accuracy  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -80,12 +92,10 @@ class CurriculumMixin:
         self.threshold = check_threshold(threshold)
         self.window = check_int(window, "window")
         start_heads = None if start is None else check_heads(start, "start")
-        self.max_N = check_max_N(max_N, start_heads or self.heads)
+        self.max_N = None if max_N is None else check_int(max_N, "max_N", max(start_heads or self.heads))
         if start_heads is not None:
             self._apply(start_heads)
-        self.epoch = 0
-        self.episodes = 0
-        self.finished = False
+        self.epoch, self.episodes, self.finished = 0, 0, False
         self.changes: list[Change] = []
         self.stage_reached: dict[int, int] = {n: 0 for n in self.heads}
         self._copies = self.num_envs if isinstance(self, VectorEnv) else 1
@@ -123,9 +133,8 @@ class CurriculumMixin:
         self.changes.append(Change(self.epoch, self.episodes, heads, new))
         for n in new:
             self.stage_reached.setdefault(n, self.epoch)
-        logger.info(
-            "%s: heads %s -> %s at epoch %d (episode %d)", type(self).__name__, heads, new, self.epoch, self.episodes
-        )
+        logger.info("%s: heads %s -> %s at epoch %d (episode %d)", type(self).__name__, heads, new, self.epoch,
+                    self.episodes)
         self._recent.clear()
         self._forget_episodes(fresh=False)
         return True
@@ -244,39 +253,34 @@ class CurriculumMixin:
         self._forget_episodes()
 
 
-def _listed(value: Any, name: str) -> Sequence[Any]:
+def _listed(value: Any, name: str, pair: str | None = None) -> Sequence[Any]:
+    """``value`` if it is a list; with ``pair`` (what its entries are), a list of two."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
         raise reject(name, value, "a list", TypeError)
+    if pair is not None and len(value) != 2:
+        raise reject(name, value, f"a pair [{pair}]")
     return value
 
 
 def _stage(value: Any, name: str) -> tuple[int, int]:
     """An [N, epoch] pair of `stage_reached`: N >= 1, epoch >= 0."""
-    pair = _listed(value, name)
-    if len(pair) != 2:
-        raise reject(name, value, "a pair [N, epoch]")
+    pair = _listed(value, name, "N, epoch")
     return check_int(pair[0], f"{name}[0]"), check_int(pair[1], f"{name}[1]", minimum=0)
 
 
 def _change(value: Any, name: str) -> Change:
     if not isinstance(value, Mapping) or set(value) != {"epoch", "episode", "before", "heads"}:
         raise reject(name, value, "a mapping with keys epoch, episode, before, heads")
-    return Change(
-        check_int(value["epoch"], f"{name}['epoch']", minimum=0),
-        check_int(value["episode"], f"{name}['episode']", minimum=0),
-        check_heads(value["before"], f"{name}['before']"),
-        check_heads(value["heads"], f"{name}['heads']"),
-    )
+    return Change(check_int(value["epoch"], f"{name}['epoch']", minimum=0),
+                  check_int(value["episode"], f"{name}['episode']", minimum=0),
+                  check_heads(value["before"], f"{name}['before']"), check_heads(value["heads"], f"{name}['heads']"))
 
 
 def _counts(value: Any, name: str, heads: int) -> tuple[np.ndarray, np.ndarray]:
     """One episode's (correct, labelled) counts per head: ints, 0 <= correct <= labelled."""
-    pair = _listed(value, name)
-    if len(pair) != 2:
-        raise reject(name, value, "a pair [correct, labelled]")
     correct, labelled = (
         [check_int(n, f"{name}[{k}][{h}]", minimum=0) for h, n in enumerate(_listed(counts, f"{name}[{k}]"))]
-        for k, counts in enumerate(pair)
+        for k, counts in enumerate(_listed(value, name, "correct, labelled"))
     )
     if len(correct) != heads or len(labelled) != heads:
         raise reject(name, value, f"one count per head ({heads}) in each list")
@@ -297,10 +301,8 @@ class Curriculum(CurriculumMixin, gymnasium.Wrapper, gymnasium.utils.RecordConst
         if isinstance(env, VectorEnv):
             vector = cls.__dict__.get("Vector")
             if vector is None:
-                raise TypeError(
-                    f"{cls.__name__} wraps a gymnasium.Env, got the vector env {env!r}; "
-                    "define the schedule with @curricula.curriculum to wrap vector envs too"
-                )
+                raise TypeError(f"{cls.__name__} wraps a gymnasium.Env, got the vector env {env!r}; "
+                                "define the schedule with @curricula.curriculum to wrap vector envs too")
             return vector(env, *args, **kwargs)
         return super().__new__(cls)
 

@@ -15,9 +15,5 @@ __all__ = ["Batch", "MemoryTaskEnv", "TASKS", "__version__", "label_stream"]
 
 for _name, _task in (("Parity", "parity"), ("DMS", "dms")):
     if f"memtasks/{_name}-v0" not in gymnasium.registry:
-        gymnasium.register(
-            id=f"memtasks/{_name}-v0",
-            entry_point="memtasks.env:MemoryTaskEnv",
-            vector_entry_point="memtasks.vector:MemoryTaskVectorEnv",
-            kwargs={"task": _task},
-        )
+        gymnasium.register(id=f"memtasks/{_name}-v0", entry_point="memtasks.env:MemoryTaskEnv",
+                           vector_entry_point="memtasks.vector:MemoryTaskVectorEnv", kwargs={"task": _task})

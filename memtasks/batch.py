@@ -60,12 +60,10 @@ def as_generator(rng: Any, default: np.random.Generator) -> np.random.Generator:
 
 def draw_bits(config: TaskConfig, rng: np.random.Generator, T: int, count: int) -> np.ndarray:
     """`count` Bernoulli bit streams of length T as uint8 (T, count); p per stream (parity default U(0, 1))."""
-    if config.p is not None:
-        p = np.full(count, config.p, dtype=np.float32)
-    elif config.task == "parity":
+    if config.p is None and config.task == "parity":
         p = rng.random(count, dtype=np.float32)
     else:
-        p = np.full(count, 0.5, dtype=np.float32)
+        p = np.full(count, 0.5 if config.p is None else config.p, dtype=np.float32)
     return (rng.random((T, count), dtype=np.float32) < p).view(np.uint8)
 
 

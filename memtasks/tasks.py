@@ -51,16 +51,6 @@ def validate_seq_len(seq_len: Any, heads: tuple[int, ...]) -> None | int | tuple
     raise reject("seq_len", seq_len, accepted, TypeError)
 
 
-def validate_p(p: Any) -> float | None:
-    """p, the probability of a 1 bit: None (the task's default) or a number in [0, 1]."""
-    return check_probability(p, "p", allow_none=True)
-
-
-def validate_labels(labels: Any) -> str:
-    """Return ``labels`` if it is "final" or "every_step"."""
-    return check_choice(labels, "labels", LABEL_MODES)
-
-
 @dataclass
 class TaskConfig:
     """A validated task description shared by the envs and the batch sampler.
@@ -81,8 +71,8 @@ class TaskConfig:
         self.task = validate_task(self.task)
         self.heads = validate_heads(self.heads, self.task)
         self.seq_len = validate_seq_len(self.seq_len, self.heads)
-        self.p = validate_p(self.p)
-        self.labels = validate_labels(self.labels)
+        self.p = check_probability(self.p, "p", allow_none=True)
+        self.labels = check_choice(self.labels, "labels", LABEL_MODES)
         self.repeat = check_int(self.repeat, "repeat", 1)
         self._check_memory()
 

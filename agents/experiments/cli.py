@@ -1,8 +1,12 @@
 """The ``memtasks`` command line. ``memtasks train …`` trains one network and writes a run directory.
 
-Every command has ``--help``; a bad flag or value prints one line naming it and exits with code 2.
-A command is a pair (add its arguments to a subparser, run it on the parsed namespace) in
-``COMMANDS``: train, analyze, sweep, summarize and reproduce.
+Every command has ``--help``. A command is a pair (add its arguments to a subparser, run it on
+the parsed namespace) in ``COMMANDS``: train, analyze, sweep, summarize and reproduce.
+
+A failing command prints one line on stderr, never a traceback, and exits with code 2 for bad
+input (a flag, a file, a directory; ``ValueError``, ``TypeError``, ``FileNotFoundError``,
+``LookupError``), 1 for a failure of the run itself (training diverged, the disk is full, a file
+cannot be written), 130 for Ctrl-C (the line says what was kept and how to go on).
 """
 
 from __future__ import annotations
@@ -16,12 +20,53 @@ from memtasks.version import __version__
 
 from agents.analysis.report import add_analyze_arguments, run_analyze
 from agents.experiments.config import RunConfig, read_config, train_run
-from agents.experiments.errors import run_command
 from agents.experiments.reproduce.cli import add_reproduce_arguments, run_reproduce
 from agents.experiments.summarize import add_summarize_arguments, run_summarize
 from agents.experiments.sweep_cli import add_sweep_arguments, run_sweep_command
 from agents.experiments.train_flags import add_train_arguments, given
+from agents.training.loop import TrainingInterrupted
 from agents.training.monitor import summary_table
+
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process ended by Ctrl-C
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _interrupted(error: KeyboardInterrupt) -> str:
+    if isinstance(error, TrainingInterrupted) and error.kept:
+        return (f"{_first_line(error)}; continue with: memtasks train --logdir "
+                f"{error.checkpoint_dir} --resume")
+    return _first_line(error) if str(error) else "interrupted"
+
+
+def _os_error(error: OSError) -> str:
+    if error.filename is None or type(error).__str__ is not OSError.__str__:
+        return _first_line(error)
+    return f"cannot use '{error.filename}': {error.strerror}"
+
+
+def run_command(command: str, run: Callable[[], int]) -> int:
+    """``run()``'s exit code; a failure is printed as ``memtasks COMMAND: …`` and mapped to a code."""
+    def say(message: str) -> None:
+        print(f"memtasks {command}: {message}", file=sys.stderr)
+
+    try:
+        return run()
+    except KeyboardInterrupt as error:
+        say(_interrupted(error))
+        return INTERRUPTED
+    except FloatingPointError as error:  # training diverged: not a usage error
+        say(_first_line(error))
+        return 1
+    except (ValueError, TypeError, FileNotFoundError, LookupError) as error:
+        say(f"error: {_first_line(error)}")
+        return 2
+    except OSError as error:
+        say(f"error: {_os_error(error)}")
+        return 1
 
 
 class Parser(argparse.ArgumentParser):
@@ -84,7 +129,7 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run a ``memtasks`` command; a failure ends with one line on stderr (see ``errors``)."""
+    """Run a ``memtasks`` command; a failure ends with one line on stderr (see :func:`run_command`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     return run_command(args.command, lambda: args.run(args))

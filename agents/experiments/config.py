@@ -21,20 +21,19 @@ from torch import nn
 
 import curricula
 import memtasks  # noqa: F401  (registers the envs)
-from agents.models import GRU, LSTM, LeakyRNN
+from agents.models import LeakyRNN
 from agents.training import runstate
-from agents.training.checkpoint import load
+from agents.training.checkpoint import KINDS, load
 from agents.training.loop import LR, THRESHOLD, History, train
 from memtasks.checks import (FLOAT32_MAX, check_choice, check_heads, check_int, check_positive,
                              check_seed, check_threshold, is_real, reject)
-from memtasks.tasks import validate_heads
+from memtasks.tasks import LABEL_MODES as LABELS, validate_heads
 
 TASK_IDS = {"parity": "memtasks/Parity-v0", "dms": "memtasks/DMS-v0"}
 CURRICULA = {"single": curricula.SingleHead, "multi": curricula.MultiHead,
              "sliding": curricula.Sliding, "none": curricula.Fixed}
-MODELS = {"leaky": LeakyRNN, "gru": GRU, "lstm": LSTM}
+MODELS = KINDS  # the model kinds a model file names
 DEVICES = ("cpu", "cuda")
-LABELS = ("final", "every_step")
 LEAKS = ("inside", "outside")
 # what a resumed run may change; every other field is the run's own
 CHANGEABLE = ("epochs", "time_budget", "target_n", "device", "lr")
@@ -142,11 +141,7 @@ class RunConfig:
         unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise reject(f"{source} key", unknown[0], f"one of {', '.join(f.name for f in dataclasses.fields(cls))}")
-        values = dict(data)
-        for key in ("heads", "init_from", "repeats"):
-            if isinstance(values.get(key), list):
-                values[key] = tuple(values[key])
-        return cls(**values)
+        return cls(**data)  # validation makes the lists of JSON tuples again
 
     def resumed_with(self, changes: Mapping[str, Any], source: str) -> RunConfig:
         """This run continued with ``changes``; a change to anything but CHANGEABLE is refused."""

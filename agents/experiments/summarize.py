@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.experiments.cli_types import int_at_least
 from agents.training.loop import History
-from agents.training.paths import make_out_dir, path_argument
+from agents.training.paths import int_at_least, make_out_dir, path_argument
 
 CSV, MARKDOWN, FIGURE = "summary.csv", "summary.md", "n_reached.png"
 
@@ -184,7 +183,6 @@ def write_summary(sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
 
 def add_summarize_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks summarize``."""
-
     p.add_argument("sweep_dir", type=path_argument, metavar="SWEEP_DIR",
                    help="a sweep directory: <condition>/seed_<s>/history.json")
     p.add_argument("--reach", type=int_at_least(1), nargs="+", default=[5, 10, 20], metavar="N",

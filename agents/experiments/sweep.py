@@ -9,13 +9,15 @@ submitting a sweep again skips finished runs and resumes unfinished ones.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
 import os
 import shlex
+import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,12 +27,12 @@ import torch
 from tqdm.auto import tqdm
 
 from agents.experiments.config import RunConfig, run_status, train_run
-from agents.experiments.interrupts import SweepInterrupted, controller_output
 from agents.training.runstate import save_json
-from memtasks.checks import reject
+from memtasks.checks import check_choice, reject
 
 SWEEP_FILE = "sweep.json"
 LOGS = "logs"
+CONTROLLERS_LOG = "controllers.log"
 EXECUTORS = ("local", "slurm")
 # settings a grid sets through its axes, not through options
 RESERVED = ("task", "curriculum", "model", "tau", "fixed_tau", "seed")
@@ -158,24 +160,19 @@ class ExecutorConfig:
 
     def parameters(self) -> dict[str, Any]:
         """The submitit ``update_parameters`` keywords for this configuration."""
-        if self.kind not in EXECUTORS:
-            raise ValueError(f"executor={self.kind!r} is not accepted: expected one of {EXECUTORS}")
+        check_choice(self.kind, "executor", EXECUTORS)
         params: dict[str, Any] = {"name": "memtasks-sweep", "timeout_min": self.time,
                                   "gpus_per_node": self.gpus}
-        if self.cpus is not None:
-            params["cpus_per_task"] = self.cpus
+        optional: dict[str, Any] = {"cpus_per_task": self.cpus}
+        if self.kind == "slurm":
+            optional |= {"mem_gb": self.mem_gb, "slurm_partition": self.partition,
+                         "slurm_array_parallelism": self.jobs}
+        params.update({key: value for key, value in optional.items() if value is not None})
         visible = os.environ.get("CUDA_VISIBLE_DEVICES")
         if self.kind == "local" and self.gpus and visible is not None:
             # submitit numbers a local job's GPUs from 0 and sets CUDA_VISIBLE_DEVICES to them;
             # the jobs keep the GPUs chosen for this process instead
             params["local_setup"] = [f"export CUDA_VISIBLE_DEVICES={shlex.quote(visible)}"]
-        if self.kind == "slurm":
-            if self.mem_gb is not None:
-                params["mem_gb"] = self.mem_gb
-            if self.partition is not None:
-                params["slurm_partition"] = self.partition
-            if self.jobs is not None:
-                params["slurm_array_parallelism"] = self.jobs
         return params
 
 
@@ -192,6 +189,30 @@ def make_executor(config: ExecutorConfig, folder: str | os.PathLike) -> submitit
     executor = submitit.AutoExecutor(folder=os.fspath(folder), cluster=config.kind)
     executor.update_parameters(**config.parameters())
     return executor
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep; its running jobs were cancelled (the message counts them)."""
+
+
+@contextlib.contextmanager
+def controller_output(kind: str, logs: Path) -> Iterator[None]:
+    """For ``kind == "local"``: point file descriptor 2 at ``logs/controllers.log`` meanwhile, so
+    the submitit controller processes started now print their tracebacks (on cancel or Ctrl-C)
+    there, not on the terminal; other kinds: nothing."""
+    if kind != "local":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / CONTROLLERS_LOG, "ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @dataclass
@@ -270,16 +291,14 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     result = SweepResult()
     todo: list[SweepRun] = []
     for run in runs:
-        status = run_status(run.config, run.run_dir(sweep_dir))
-        (result.skipped if status == "done" else todo).append(run)
+        (result.skipped if run_status(run.config, run.run_dir(sweep_dir)) == "done" else todo).append(run)
     if result.skipped:
         log(f"{len(result.skipped)} of {len(runs)} runs already finished: skipped")
     if not todo:
         return result
     ex = make_executor(config, sweep_dir / LOGS / "%j")
-    threads = config.cpus if config.kind == "local" else None
     window = len(todo) if config.kind == "slurm" else (config.jobs or 1)
-    job_of = TrainJob(threads)
+    job_of = TrainJob(config.cpus if config.kind == "local" else None)
     pending = list(todo)
     running: list[tuple[SweepRun, Any]] = []
 

@@ -27,14 +27,12 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser, as a package
     import tomli as tomllib
 
-from agents.experiments.cli_types import float_above, int_at_least
 from agents.experiments.config import CURRICULA, MODELS, TASK_IDS, run_status
 from agents.experiments.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResult, read_sweep_file,
                                       run_sweep)
-from agents.experiments.sweep_checks import check_grid_file
 from agents.experiments.train_flags import parse_settings
-from agents.training.paths import path_argument
-from memtasks.checks import SEED_MAX
+from agents.training.paths import float_above, int_at_least, path_argument
+from memtasks.checks import SEED_MAX, is_int, is_real
 
 GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
 
@@ -77,8 +75,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                       help="'trained' or a fixed τ >= 1 (leaky only), e.g. --tau trained 1 2 "
                            "(default: trained)")
     grid.add_argument("--seeds", nargs="+", type=int_at_least(0, SEED_MAX), default=None,
-                      metavar="S",
-                      help="seeds (default: 0)")
+                      metavar="S", help="seeds (default: 0)")
     grid.add_argument("--set", type=_setting, action="append", default=None, metavar="KEY=VALUE",
                       help="any other train flag, e.g. --set hidden=64 --set epochs=5; "
                            "comma-separated values are an axis (--set hidden=32,64); spaces "
@@ -93,7 +90,6 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_executor_arguments(ex: argparse._ActionsContainer) -> None:
     """Where and how jobs run (``memtasks sweep`` and ``memtasks reproduce --scale paper``)."""
-
     ex.add_argument("--executor", choices=EXECUTORS, default="local",
                     help="local: subprocesses on this machine; slurm: a SLURM job array "
                          "(default: %(default)s)")
@@ -132,6 +128,7 @@ def print_result(result: SweepResult, sweep_dir: Path) -> None:
 
 
 def _load_config(path: Path) -> dict[str, Any]:
+    """The grid file at ``path``; ValueError naming the file and the key whose value is wrong."""
     if not path.is_file():
         raise FileNotFoundError(f"--config {path}: no such file")
     try:
@@ -147,7 +144,20 @@ def _load_config(path: Path) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"--config {path}: unknown key {sorted(unknown)[0]!r}; expected "
                          f"{', '.join(GRID_KEYS)}")
-    check_grid_file(data, path)
+
+    def refuse(key: str, expected: str) -> None:
+        raise ValueError(f"--config {path}: {key} = {data[key]!r} is not accepted: expected "
+                         f"{expected}")
+
+    for key in GRID_KEYS[:3]:  # task, curriculum, model
+        if key in data and not all(isinstance(v, str) for v in _as_list(data[key])):
+            refuse(key, "a string or a list of strings")
+    if "tau" in data and not all(isinstance(v, str) or is_real(v) for v in _as_list(data["tau"])):
+        refuse("tau", "'trained', a number >= 1, or a list of them")
+    if "seeds" in data and not all(is_int(v) and 0 <= v <= SEED_MAX for v in _as_list(data["seeds"])):
+        refuse("seeds", f"an int in [0, {SEED_MAX}] or a list of them")
+    if "set" in data and not isinstance(data["set"], dict):
+        refuse("set", "a table of train flags, e.g. [set] hidden = 64")
     return data
 
 

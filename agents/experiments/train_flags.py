@@ -92,9 +92,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 def given(args: argparse.Namespace) -> dict[str, Any]:
     """The RunConfig fields set by flags (the others were not given)."""
     values = {k: getattr(args, k) for k in FIELDS if getattr(args, k, None) is not None}
-    for name in ("heads", "repeats"):
-        if name in values:
-            values[name] = tuple(values[name])
+    values.update({name: tuple(values[name]) for name in ("heads", "repeats") if name in values})
     if "init_from" in values:
         run_dir, n = values["init_from"]
         if not n.isdigit():

@@ -73,11 +73,6 @@ def torch_save(obj: object, path: str | os.PathLike) -> None:
         torch.save(obj, file)
 
 
-def atomic_save(obj: object, path: str | os.PathLike) -> None:
-    """``torch.save(obj)`` to ``path`` with :func:`write_atomic`."""
-    write_atomic(path, lambda tmp: torch_save(obj, tmp))
-
-
 def safe_load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> object:
     """``torch.load(weights_only=True)`` with one-line errors naming the file.
 
@@ -135,8 +130,9 @@ def save(model: HeadedModel, path: str | os.PathLike) -> None:
                         f"expected one of {sorted(cls.__name__ for cls in KINDS.values())} "
                         "(save other models with torch.save(model.state_dict(), path))")
     state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
-    atomic_save({"format": FORMAT, "kind": kind, "config": model.config(),
-                 "heads": list(model.heads), "state_dict": state}, path)
+    payload = {"format": FORMAT, "kind": kind, "config": model.config(),
+               "heads": list(model.heads), "state_dict": state}
+    write_atomic(path, lambda tmp: torch_save(payload, tmp))
 
 
 def load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> HeadedModel:

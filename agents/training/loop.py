@@ -31,7 +31,7 @@ from agents.training.checkpoint import KINDS, save
 from agents.training.graphs import EagerSteps, GraphedSteps, check_graphs, make_steps
 from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
-from agents.training.paths import make_out_dir
+from agents.training.paths import check_dir, make_out_dir
 from agents.training.steps import count_correct, headed, sequence_loss  # noqa: F401 (public too)
 from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
                              check_threshold)
@@ -76,21 +76,11 @@ class History:
     def __len__(self) -> int:
         return len(self.records)
 
-    @property
-    def loss(self) -> list[float]:
-        return [r.loss for r in self.records]
-
-    @property
-    def accuracy(self) -> list[dict[int, float]]:
-        return [r.accuracy for r in self.records]
-
-    @property
-    def heads(self) -> list[tuple[int, ...]]:
-        return [r.heads for r in self.records]
-
-    @property
-    def seconds(self) -> list[float]:
-        return [r.seconds for r in self.records]
+    loss = property(lambda self: [r.loss for r in self.records], doc="Mean loss per epoch.")
+    accuracy = property(lambda self: [r.accuracy for r in self.records],
+                        doc="Accuracy per head, per epoch.")
+    heads = property(lambda self: [r.heads for r in self.records], doc="Heads trained, per epoch.")
+    seconds = property(lambda self: [r.seconds for r in self.records], doc="Seconds per epoch.")
 
     @property
     def solved_N(self) -> list[int]:
@@ -208,25 +198,6 @@ def _check_env(env: Any) -> None:
                         f"possibly inside a curriculum wrapper")
 
 
-def _check_dir(path: Any, name: str) -> Path | None:
-    if path is None:
-        return None
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name}={path!r} is not accepted: expected None or a directory path")
-    if not os.fspath(path).strip():
-        raise ValueError(f"{name}={os.fspath(path)!r} is not accepted: expected a directory path "
-                         f"(use '.' for the current directory)")
-    path = Path(path)
-    try:
-        if path.exists() and not path.is_dir():
-            raise ValueError(f"{name}={str(path)!r} is not accepted: it exists and is not a "
-                             f"directory")
-    except OSError as error:  # e.g. a name longer than the file system allows
-        raise ValueError(f"{name}={str(path)!r} is not accepted: {error.strerror}") from None
-    return path
-
-
-
 def _check_not_a_run(checkpoint_dir: Path, resume: bool) -> None:
     """Refuse to start a fresh run over one that is there already."""
     if (checkpoint_dir / runstate.CHECKPOINT).exists() and not resume:
@@ -265,13 +236,12 @@ class _Settings:
             args[name] = check_int(args[name], name, 1)
         args["seed"] = check_seed(args["seed"])
         for name in ("logdir", "checkpoint_dir"):
-            args[name] = _check_dir(args[name], name)
+            args[name] = None if args[name] is None else check_dir(args[name], name)
         for name in ("resume", "progress"):
             if not isinstance(args[name], bool):
                 raise TypeError(f"{name}={args[name]!r} is not accepted: expected True or False")
         if args["resume"] and args["checkpoint_dir"] is None:
-            raise ValueError("resume=True needs checkpoint_dir: the directory of the run to "
-                             "continue")
+            raise ValueError("resume=True needs checkpoint_dir: the directory of the run to continue")
         args["device"] = check_device(args["device"])
         if optimizer is not None and not callable(optimizer):
             raise TypeError(f"optimizer={optimizer!r} is not accepted: expected None or a "
@@ -391,15 +361,11 @@ def _heads(env: Any) -> tuple[int, ...]:
 def _describe(model: nn.Module, env: Any) -> dict[str, Any]:
     """What was trained on what, for the config text and the checkpoint."""
     unwrapped, config = env.unwrapped, getattr(model, "config", None)
-    return {
-        "model": type(model).__name__,
-        "model_config": config() if callable(config) else None,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "env": type(unwrapped).__name__,
-        "task": getattr(unwrapped, "task", None),
-        "labels": getattr(unwrapped, "labels", None),
-        "curriculum": type(env).__name__ if hasattr(env, "update") else None,
-    }
+    return {"model": type(model).__name__, "model_config": config() if callable(config) else None,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "env": type(unwrapped).__name__, "task": getattr(unwrapped, "task", None),
+            "labels": getattr(unwrapped, "labels", None),
+            "curriculum": type(env).__name__ if hasattr(env, "update") else None}
 
 
 def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
@@ -604,14 +570,9 @@ def _save_run(path: Path, model: nn.Module, env: Any, optimizer: torch.optim.Opt
               config: dict[str, Any]) -> None:
     """Write ``checkpoint.pt`` and ``history.json`` (the state ready for the next epoch)."""
     runstate.save_state({
-        "epoch": len(history),
-        "heads": list(_heads(env)),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "param_names": _param_names(model, optimizer),
+        "epoch": len(history), "heads": list(_heads(env)), "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(), "param_names": _param_names(model, optimizer),
         "curriculum": env.state_dict() if hasattr(env, "update") else None,
-        "history": history.to_dict(),
-        "rng": runstate.capture_rng(rng, device),
-        "config": config,
+        "history": history.to_dict(), "rng": runstate.capture_rng(rng, device), "config": config,
     }, path)
     runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)

@@ -72,9 +72,7 @@ class RunLock:
             except OSError as error:
                 busy = error.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
                 if not busy and error.errno in NO_FLOCK and not _alive(self.path):
-                    os.ftruncate(fd, 0)  # no flock on this file system: trust the pid it names
-                    os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
-                    self.fd = fd
+                    self._claim(fd)  # no flock on this file system: trust the pid it names
                     return
                 os.close(fd)
                 if not busy and error.errno not in NO_FLOCK:
@@ -89,9 +87,13 @@ class RunLock:
             if not same:
                 os.close(fd)
                 continue
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
-            self.fd = fd
+            self._claim(fd)
+
+    def _claim(self, fd: int) -> None:
+        """Hold ``fd``, the lock file, writing this process into it."""
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        self.fd = fd
 
     def release(self) -> None:
         """Remove the lock file and drop the lock (in that order: no one locks a removed file)."""

@@ -105,11 +105,8 @@ def check_rng(state: dict[str, Any]) -> None:
 
 def capture_rng(generator: np.random.Generator, device: torch.device) -> dict[str, Any]:
     """Every random state a run draws from: torch (CPU, and CUDA if used), numpy, Python."""
-    state = {
-        "torch": torch.get_rng_state(),
-        "numpy": generator.bit_generator.state,
-        "python": random.getstate(),
-    }
+    state = {"torch": torch.get_rng_state(), "numpy": generator.bit_generator.state,
+             "python": random.getstate()}
     if device.type == "cuda":
         state["cuda"] = torch.cuda.get_rng_state(device)
     return state
