@@ -76,11 +76,21 @@ class History:
     def __len__(self) -> int:
         return len(self.records)
 
-    loss = property(lambda self: [r.loss for r in self.records], doc="Mean loss per epoch.")
-    accuracy = property(lambda self: [r.accuracy for r in self.records],
-                        doc="Accuracy per head, per epoch.")
-    heads = property(lambda self: [r.heads for r in self.records], doc="Heads trained, per epoch.")
-    seconds = property(lambda self: [r.seconds for r in self.records], doc="Seconds per epoch.")
+    @property
+    def loss(self) -> list[float]:
+        return [r.loss for r in self.records]
+
+    @property
+    def accuracy(self) -> list[dict[int, float]]:
+        return [r.accuracy for r in self.records]
+
+    @property
+    def heads(self) -> list[tuple[int, ...]]:
+        return [r.heads for r in self.records]
+
+    @property
+    def seconds(self) -> list[float]:
+        return [r.seconds for r in self.records]
 
     @property
     def solved_N(self) -> list[int]:
