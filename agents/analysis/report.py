@@ -178,6 +178,13 @@ def _stats(values: np.ndarray) -> tuple[float | None, float | None]:
     return (float(finite.mean()), float(finite.std())) if finite.size else (None, None)
 
 
+def _layer_stats(tau: np.ndarray, tau_net: np.ndarray) -> dict[str, float | None]:
+    """Mean and std of τ and of τ_net over one layer's neurons."""
+    (tau_mean, tau_std), (net_mean, net_std) = _stats(tau), _stats(tau_net)
+    return {"tau_mean": tau_mean, "tau_std": tau_std, "tau_net_mean": net_mean,
+            "tau_net_std": net_std}
+
+
 def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
                 heads: Sequence[int] | None = None, task: str | None = None,
                 protocol: str = "project", steps: int | None = None, trials: int | None = None,
@@ -277,6 +284,9 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     figures.plot_timescales_vs_N(results["stages"], out / "timescales_vs_N.png")
     results["final"] = {"name": final.name, "N": final.N, "tau": _finite(tau),
                         "tau_net": _finite(fit.tau), "model": fit.model.tolist()}
+    slices = getattr(final.model, "layer_slices", ())
+    if len(slices) > 1:  # a stacked network: its timescales layer by layer too
+        results["final"]["layers"] = [_layer_stats(tau[part], fit.tau[part]) for part in slices]
     if paper:
         results["paper"] = measured.summary()
         _paper_figures(measured, out, final.label)
@@ -301,9 +311,7 @@ def _project_stage(stage: Stage, recording: _Recording, max_lag: int, fit_lag: i
     ac = autocorrelation(act, max_lag)
     fit = fit_timescales(ac, fit_lag)
     tau = trained_timescales(stage.model)
-    (tau_mean, tau_std), (net_mean, net_std) = _stats(tau), _stats(fit.tau)
-    return ({"tau_mean": tau_mean, "tau_std": tau_std, "tau_net_mean": net_mean,
-             "tau_net_std": net_std, "fraction_double": float(np.mean(fit.model == 2)),
+    return ({**_layer_stats(tau, fit.tau), "fraction_double": float(np.mean(fit.model == 2)),
              "fraction_unfitted": float(np.mean(fit.model == 0)),
              "dimensionality_90": dimensionality(act, 0.9)}, ac, fit, tau,
             population_autocorrelation(act, max_lag))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+import agents
 from agents import LeakyRNN, analysis
 
 
@@ -77,3 +78,21 @@ def test_weight_perturbation_spans_every_layers_recurrent_weights():
             assert torch.equal(changed.state_dict()[name], value), name
     taus = analysis.perturb(model, "tau", epsilon=0.5, seed=1).taus.detach() - model.taus.detach()
     assert taus.shape == (12,) and (taus[model.layer_slices[2]] > 0).all()
+
+
+def test_analyze_reports_the_timescales_of_each_layer(tmp_path):
+    torch.manual_seed(0)
+    model = LeakyRNN([6, 4], (2,))
+    with torch.no_grad():
+        model.tau.copy_(torch.linspace(1.0, 9.0, 10))
+    agents.save(model, tmp_path / "stacked.pt")
+    results = analysis.analyze_run(tmp_path / "stacked.pt", tmp_path / "out", steps=1500, trials=2,
+                                   burn_in=100, max_lag=60, epsilons=(0.0,), draws=1,
+                                   accuracy_steps=200, warmup=50, repeats=1, progress=False)
+    layers = results["final"]["layers"]
+    taus = model.taus.detach().numpy()
+    assert len(layers) == 2
+    for layer, part in zip(layers, model.layer_slices):
+        assert layer["tau_mean"] == pytest.approx(taus[part].mean())
+        assert layer["tau_std"] == pytest.approx(taus[part].std())
+    assert layers[0]["tau_mean"] < layers[1]["tau_mean"]
