@@ -143,11 +143,12 @@ class CurriculumMixin:
     @property
     def running_accuracy(self) -> dict[int, float]:
         """RL mode: {N: accuracy over the labelled steps of the last `window` episodes} (NaN: none yet)."""
-        correct = sum((c for c, _ in self._recent), np.zeros(len(self.heads), np.int64))
-        labelled = sum((n for _, n in self._recent), np.zeros(len(self.heads), np.int64))
+        heads = self.heads
+        correct = sum((c for c, _ in self._recent), np.zeros(len(heads), np.int64))
+        labelled = sum((n for _, n in self._recent), np.zeros(len(heads), np.int64))
         with np.errstate(invalid="ignore", divide="ignore"):
             accuracy = correct / labelled
-        return {n: float(a) for n, a in zip(self.heads, accuracy)}
+        return {n: float(a) for n, a in zip(heads, accuracy)}
 
     def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Step the env; count `info["correct"]` where `info["labels"] >= 0`; apply the rule at episode ends."""
@@ -184,7 +185,7 @@ class CurriculumMixin:
 
     def _count(self, info: Mapping[str, Any], copies: np.ndarray | None = None) -> None:
         """Add a step's correct and labelled counts per copy and head (only `copies`, a mask, where given)."""
-        shape = (self._copies, len(self.heads))
+        shape = self._correct.shape  # (copies, heads), kept in step with the heads by _forget_episodes
         counted = np.asarray(info["labels"]).reshape(shape) >= 0
         for mask in (info.get("_labels"), copies):  # a vector env's mask of the copies that reported labels
             if mask is not None:

@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 from gymnasium import Wrapper
-from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
+from gymnasium.vector import AutoresetMode, VectorEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from memtasks.checks import reject
+from memtasks.vector import COPIES
+
 FINAL_KEYS = ("final_obs", "_final_obs", "final_info", "_final_info")
-COPIES = (SyncVectorEnv, AsyncVectorEnv)
 
 
 def split_info(info: dict[str, Any], num_envs: int) -> list[dict[str, Any]]:
@@ -56,8 +58,8 @@ class SB3VecEnv(VecEnv):
 
     def __init__(self, envs: VectorEnv) -> None:
         if not isinstance(envs, VectorEnv):
-            raise TypeError(f"envs={envs!r} is not accepted: expected a gymnasium.vector.VectorEnv, "
-                            'e.g. gym.make_vec("memtasks/Parity-v0", num_envs=8, autoreset_mode="SameStep")')
+            raise reject("envs", envs, 'a gymnasium.vector.VectorEnv, e.g. gym.make_vec('
+                         '"memtasks/Parity-v0", num_envs=8, autoreset_mode="SameStep")', TypeError)
         mode = envs.metadata.get("autoreset_mode")
         if mode != AutoresetMode.SAME_STEP:
             raise ValueError(
@@ -135,5 +137,5 @@ class SB3VecEnv(VecEnv):
     def _check_all(self, indices: VecEnvIndices, method: str) -> None:
         """Raise unless `indices` names every copy: a Gymnasium vector env sets and calls all copies at once."""
         if sorted(self._get_indices(indices)) != list(range(self.num_envs)):
-            raise ValueError(f"indices={indices!r} is not accepted: expected None (all {self.num_envs} copies), "
-                             f"as {method} acts on every copy of a Gymnasium vector env at once")
+            raise reject("indices", indices, f"None (all {self.num_envs} copies), as {method} acts "
+                         f"on every copy of a Gymnasium vector env at once")

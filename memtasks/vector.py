@@ -8,13 +8,15 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from memtasks.batch import draw_episodes, episode_labels
 from memtasks.checks import check_choice, check_int, reject
 from memtasks.env import TaskHeads, observation_space, score, unscored_info
 from memtasks.tasks import TaskConfig
+
+COPIES = (SyncVectorEnv, AsyncVectorEnv)  # Gymnasium's vector envs of separate env copies
 
 AUTORESET_MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
 SEEDINGS = ("shared", "per_copy")

@@ -16,8 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from memtasks.version import __version__
-
 from agents.analysis.report import add_analyze_arguments, run_analyze
 from agents.experiments.config import RunConfig, read_config, train_run
 from agents.experiments.reproduce.cli import add_reproduce_arguments, run_reproduce
@@ -26,6 +24,7 @@ from agents.experiments.sweep_cli import add_sweep_arguments, run_sweep_command
 from agents.experiments.train_flags import add_train_arguments, given
 from agents.training.loop import TrainingInterrupted
 from agents.training.monitor import summary_table
+from memtasks.version import __version__
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process ended by Ctrl-C
 
