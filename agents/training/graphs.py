@@ -42,7 +42,8 @@ import torch
 from torch import nn
 
 from agents.models.protocol import unwrap
-from agents.training.steps import batch_arrays, batch_repeat, batch_tensors, eval_step, train_step
+from agents.training.steps import (batch_arrays, batch_repeat, batch_tensors, eval_step,
+                                   optimizer_params, train_step)
 
 MAX_GRAPHS = 1024  # graphs kept per run: train and eval steps for every T of N up to ~170
 
@@ -90,7 +91,7 @@ def rehearse(model: nn.Module, optimizer: torch.optim.Optimizer, grad_clip: floa
     """Run a training and an evaluation step on copies of ``model`` and ``optimizer`` with the
     random state forked: what the steps set up lazily gets set up; the run is untouched."""
     model, optimizer = copy.deepcopy((model, optimizer))
-    params = [p for group in optimizer.param_groups for p in group["params"]]
+    params = optimizer_params(optimizer)
     device = inputs[0].device
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         train_step(model, optimizer, params, grad_clip, 1, *inputs)
@@ -143,7 +144,7 @@ class GraphedSteps:
                  grad_clip: float | None, device: torch.device, *, capture: bool = True,
                  max_graphs: int = MAX_GRAPHS):
         self.model, self.optimizer, self.grad_clip = model, optimizer, grad_clip
-        self.params = [p for group in optimizer.param_groups for p in group["params"]]
+        self.params = optimizer_params(optimizer)
         self.device, self.capture, self.max_graphs = torch.device(device), capture, max_graphs
         self.graphs: OrderedDict[tuple, tuple[torch.cuda.CUDAGraph, Any]] = OrderedDict()
         self.captures = 0  # graphs captured so far (dropped ones included)
@@ -157,13 +158,13 @@ class GraphedSteps:
         """One training step on ``batch`` (a memtasks Batch); the loss on the device."""
         step = partial(train_step, self.model, self.optimizer, self.params, self.grad_clip,
                        batch_repeat(batch))
-        return self._run("train", step, batch, optimizer_ready(self.optimizer))
+        return self._run("train", step, batch)
 
     def evaluate(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Right answers and labelled entries per head of ``batch``, on the device."""
-        return self._run("eval", partial(eval_step, self.model, batch_repeat(batch)), batch, True)
+        return self._run("eval", partial(eval_step, self.model, batch_repeat(batch)), batch)
 
-    def _run(self, name: str, step: Callable[..., Any], batch: Any, ready: bool) -> Any:
+    def _run(self, name: str, step: Callable[..., Any], batch: Any) -> Any:
         arrays = batch_arrays(batch)
         cuda = self.device.type == "cuda"
         with torch.cuda.device(self.device) if cuda else contextlib.nullcontext():
@@ -173,7 +174,7 @@ class GraphedSteps:
             key = (name, batch_repeat(batch), *(a.shape for a in arrays))
             if key in self.graphs:
                 self.graphs.move_to_end(key)
-            elif self.capture and ready:
+            elif self.capture and (name == "eval" or optimizer_ready(self.optimizer)):
                 self._rehearse(inputs)
                 self.graphs[key] = self._capture(name, step, inputs)
                 self.captures += 1
@@ -227,7 +228,7 @@ class EagerSteps:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer,
                  grad_clip: float | None, device: torch.device):
         self.model, self.optimizer, self.grad_clip, self.device = model, optimizer, grad_clip, device
-        self.params = [p for group in optimizer.param_groups for p in group["params"]]
+        self.params = optimizer_params(optimizer)
 
     def train(self, batch: Any) -> torch.Tensor:
         """One training step on ``batch``; the loss on the device."""

@@ -25,14 +25,15 @@ from torch import nn
 
 from agents.models.device import check_device
 from agents.models.heads import HeadedModel
-from agents.models.protocol import check_model, unwrap
+from agents.models.protocol import check_model, headed, unwrap
 from agents.training import runlock, runstate
 from agents.training.checkpoint import KINDS, save
 from agents.training.graphs import EagerSteps, GraphedSteps, check_graphs, make_steps
 from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
 from agents.training.paths import check_dir, make_out_dir
-from agents.training.steps import count_correct, headed, sequence_loss  # noqa: F401 (public too)
+from agents.training.steps import (count_correct, optimizer_params,  # noqa: F401 (public too)
+                                   sequence_loss)
 from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
                              check_threshold)
 
@@ -293,7 +294,7 @@ def _sync_optimizer(optimizer: torch.optim.Optimizer, model: nn.Module,
     (which must stop being updated); momentum of the parameters that stay is kept.
     """
     params = list(model.parameters())
-    current = [p for group in optimizer.param_groups for p in group["params"]]
+    current = optimizer_params(optimizer)
     if len(params) == len(current) and all(a is b for a, b in zip(params, current)):
         return optimizer
     rebuilt = factory(params)
@@ -305,7 +306,7 @@ def _sync_optimizer(optimizer: torch.optim.Optimizer, model: nn.Module,
 
 def _param_names(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str]:
     names = {p: n for n, p in model.named_parameters()}
-    return [names[p] for group in optimizer.param_groups for p in group["params"]]
+    return [names[p] for p in optimizer_params(optimizer)]
 
 
 def _check_finite(losses: torch.Tensor, start: int, stop: int, epoch: int,

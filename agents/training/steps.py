@@ -21,6 +21,11 @@ from torch import nn
 from agents.models.protocol import headed, unwrap
 
 
+def optimizer_params(optimizer: torch.optim.Optimizer) -> list[nn.Parameter]:
+    """The parameters ``optimizer`` updates, group after group."""
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
 def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Cross-entropy summed over heads, each averaged over its labelled (step, batch) entries.
 
