@@ -237,7 +237,8 @@ def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | No
         check_int(value, name, minimum)  # every argument is checked before any work is done
     variance = check_variance(variance)
     targets = _targets(model, epsilons_weights, epsilons_tau)
-    k = _checked_k(k, len(raw_timescales(model)))
+    tau = raw_timescales(model)
+    k = _checked_k(k, len(tau))
     work = recording_chunks(steps, burn_in) + 2 + 3 * k + draws * sum(map(len, targets.values()))
     with tqdm(total=work, desc="paper protocol", disable=not progress) as bar:
         ac, fit, ratios = paper_timescales(model, trials=trials, steps=steps, burn_in=burn_in,
@@ -248,7 +249,7 @@ def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | No
     settings = {"trials": trials, "steps": steps, "burn_in": burn_in, "fit_lag": fit_lag,
                 "variance": variance, "accuracy_steps": accuracy_steps, "warmup": warmup,
                 "repeats": repeats, "draws": draws, "seed": seed}
-    return PaperMeasurements(**vars(robust), tau=raw_timescales(model), autocorrelation=ac, fit=fit,
+    return PaperMeasurements(**vars(robust), tau=tau, autocorrelation=ac, fit=fit,
                              explained_variance=ratios, dimensionality=paper_count(ratios, variance),
                              settings=settings)
 

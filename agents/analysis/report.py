@@ -38,7 +38,7 @@ from agents.training.checkpoint import load, load_reference_checkpoint, safe_loa
 from agents.training.loop import History
 from agents.training.paths import make_out_dir, path_argument
 from agents.training.runstate import CHECKPOINT, HISTORY
-from memtasks.checks import check_int, check_memory, check_seed
+from memtasks.checks import check_choice, check_int, check_memory, check_seed
 from memtasks.tasks import TASKS
 
 RESULTS = "analysis.json"
@@ -222,9 +222,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     Returns:
         the numbers written to ``analysis.json``.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol={protocol!r} is not accepted: expected one of {PROTOCOLS}")
-    paper = protocol == "paper"
+    paper = check_choice(protocol, "protocol", PROTOCOLS) == "paper"
     steps = (100_000 if paper else 10_000) if steps is None else steps
     trials = (10 if paper else 4) if trials is None else trials
     draws = (10 if paper else 3) if draws is None else draws
@@ -293,7 +291,8 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         bar.update(2)
     else:
         scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed}
-        _project_robustness(final, task, scoring, ablate_k, epsilons, draws, out, results, bar)
+        _project_robustness(final, tau, task, scoring, ablate_k, epsilons, draws, out, results,
+                            bar)
     bar.close()
     (out / RESULTS).write_text(json.dumps(results, indent=1, allow_nan=False))
     if tensorboard:
@@ -329,13 +328,12 @@ def _paper_stage(tau: np.ndarray, ac: np.ndarray, fit: TimescaleFit, ratios: np.
              "dimensionality_90": summary["dimensionality"]}, ac, fit, tau, None)
 
 
-def _project_robustness(final: Stage, task: str, scoring: dict, ablate_k: int | None,
-                        epsilons: Sequence[float] | None, draws: int, out: Path, results: dict,
-                        bar: tqdm) -> None:
+def _project_robustness(final: Stage, tau: np.ndarray, task: str, scoring: dict,
+                        ablate_k: int | None, epsilons: Sequence[float] | None, draws: int,
+                        out: Path, results: dict, bar: tqdm) -> None:
     """The project's group ablation and perturbation sweeps of the final network: figures and
-    the ``ablation`` and ``perturbation`` sections of ``results``."""
+    the ``ablation`` and ``perturbation`` sections of ``results``; ``tau``: its trained τ."""
     bar.set_postfix_str("ablation")
-    tau = trained_timescales(final.model)
     baseline = accuracy(final.model, task, final.N, **scoring)
     k = max(1, len(tau) // 10) if ablate_k is None else ablate_k
     ablation = {how: accuracy(ablate(final.model, select_neurons(tau, k, how, scoring["seed"])),

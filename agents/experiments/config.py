@@ -226,7 +226,7 @@ def run_status(config: RunConfig, run_dir: Path) -> str:
     """``"done"`` (:func:`is_finished`), ``"partial"`` (some epochs trained) or ``"new"``."""
     try:
         history = read_history(run_dir)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):  # History.read names a damaged file with a ValueError
         return "partial"
     if history is None or not len(history):
         return "new"
@@ -242,8 +242,7 @@ def train_run(config: RunConfig, run_dir: str | os.PathLike, *, resume: bool = F
     """
     run_dir = Path(run_dir)
     if resume and (stored := read_config(run_dir)) is not None:
-        stored.resumed_with({k: v for k, v in config.to_dict().items()
-                             if k not in CHANGEABLE}, str(run_dir))
+        stored.resumed_with(config.to_dict(), str(run_dir))  # refuses what may not change
     history = read_history(run_dir) if resume else None
     if is_finished(config, history):
         return history  # type: ignore[return-value]

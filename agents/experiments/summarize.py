@@ -94,8 +94,13 @@ def _mean_sd(values: list[float]) -> tuple[float, float]:
 
 def summarize(sweep_dir: str | os.PathLike, reach: tuple[int, ...] = (5, 10, 20)) -> list[dict]:
     """One dict per condition: seeds, N reached, score, epochs/seconds to reach N, final τ."""
+    return _rows(read_sweep(sweep_dir), reach)
+
+
+def _rows(sweep: dict[str, list[Run]], reach: tuple[int, ...]) -> list[dict]:
+    """The summary rows of runs read by :func:`read_sweep`."""
     rows = []
-    for condition, runs in read_sweep(sweep_dir).items():
+    for condition, runs in sweep.items():
         finals = [float(r.n_reached[-1]) for r in runs]
         row = {"condition": condition, "seeds": len(runs)}
         row["n_reached_mean"], row["n_reached_sd"] = _mean_sd(finals)
@@ -170,14 +175,15 @@ def write_summary(sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
     reach = tuple(reach)
     if not reach or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in reach):
         raise ValueError(f"reach={reach!r} is not accepted: expected one or more ints >= 1")
-    rows = summarize(sweep_dir, reach)
+    sweep = read_sweep(sweep_dir)
+    rows = _rows(sweep, reach)
     out = make_out_dir(out_dir or sweep_dir, "out_dir")
     with open(out / CSV, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     (out / MARKDOWN).write_text(markdown(rows, reach))
-    plot(read_sweep(sweep_dir, warn=lambda message: None), out / FIGURE)  # warned above
+    plot(sweep, out / FIGURE)
     return rows
 
 

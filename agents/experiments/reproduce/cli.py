@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 
 from agents.experiments.reproduce.claims import Claim
+from agents.experiments.reproduce.measure import PROTOCOLS
 from agents.experiments.reproduce.pipeline import describe, report_from, reproduce
 from agents.experiments.reproduce.plan import SCALES, get_scale, make_plan
 from agents.experiments.reproduce.report import (NUMBERS, command_line, display_path,
@@ -24,7 +25,7 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
                              "paper: the paper's sizes, trained as sweep jobs (see executor)")
     parser.add_argument("--out", type=path_argument, required=True, metavar="DIR",
                         help="runs go to DIR/runs, the report to DIR/reproduction/REPORT.md")
-    parser.add_argument("--protocol", choices=("paper", "project"), default="paper",
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="paper",
                         help="how claims 5–7 are measured on the trained networks: paper (the "
                              "authors' definitions) or project (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true",

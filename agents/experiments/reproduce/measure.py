@@ -31,7 +31,8 @@ from agents.analysis.timescales import paper_tau_net_summary
 from agents.experiments.config import read_history
 from agents.experiments.reproduce.plan import Scale
 from agents.training.checkpoint import load
-from agents.training.runstate import save_json
+from agents.training.runstate import MODELS, save_json
+from memtasks.checks import check_choice
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)
 EPS_TAU = 0.1
@@ -58,9 +59,7 @@ J = TypeVar("J", dict, list)
 
 def check_protocol(protocol: object) -> str:
     """``protocol`` if it is one of :data:`PROTOCOLS`, else a ValueError naming it."""
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol={protocol!r} is not accepted: expected one of {PROTOCOLS}")
-    return protocol
+    return check_choice(protocol, "protocol", PROTOCOLS)
 
 
 def _cached(path: Path, compute: Callable[[], J]) -> J:
@@ -116,7 +115,7 @@ def latest_with_head(run_dir: Path, N: int) -> Path:
     epochs = [r.epoch for r in history.records if N in r.heads] if history else []
     if not epochs:
         raise LookupError(f"run {run_dir.name} never had a head for N={N}")
-    return run_dir / "models" / f"epoch_{epochs[-1]:04d}.pt"
+    return run_dir / MODELS / f"epoch_{epochs[-1]:04d}.pt"
 
 
 def _paper_robustness(model, N: int, task: str, scale: Scale) -> dict:

@@ -11,7 +11,7 @@ import torch
 
 from agents.experiments.config import is_finished, read_history, source_model
 from agents.experiments.reproduce import measure
-from agents.experiments.reproduce.claims import Evidence, evaluate
+from agents.experiments.reproduce.claims import Evidence, evaluate, max_N
 from agents.experiments.reproduce.cost import (CPU, DeviceCost, analysis_seconds, cost_of,
                                                detect_gpu, packed_seconds, run_seconds)
 from agents.experiments.reproduce.plan import PlannedRun, Scale, make_plan
@@ -19,7 +19,6 @@ from agents.experiments.reproduce.report import (display_path, read_numbers, ren
                                                  write_numbers)
 from agents.experiments.reproduce.run import run_plan
 from agents.experiments.sweep import ExecutorConfig, SweepResult, SweepRun, run_sweep
-from agents.training.loop import solved_N
 
 WALL = "wall.json"  # seconds of each invocation that trained, under OUT/reproduction
 
@@ -69,9 +68,8 @@ def gather(plan: list[PlannedRun], runs_dir: Path, scale: Scale, cache: Path,
     for spec in measured:
         partner = next((p for p in measured if p.seed == spec.seed and p.task == spec.task
                         and p.curriculum != spec.curriculum), None)
-        N = None if partner is None else min(
-            max(solved_N(r.accuracy, h.threshold) for r in h.records)
-            for h in (histories[spec.name], histories[partner.name]))
+        N = None if partner is None else min(max_N(histories[spec.name]),
+                                             max_N(histories[partner.name]))
         jobs.append((runs_dir / spec.name, N if N is not None and N >= 2 else None, spec.task))
     workers = min(len(jobs), scale.jobs or 1)
     for spec, (taus, robust) in zip(measured, measure.measure_runs(
