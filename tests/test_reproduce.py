@@ -6,6 +6,7 @@ import struct
 
 import pytest
 
+import agents
 from agents.experiments.cli import main
 from agents.experiments.config import RunConfig, read_history, run_status
 from agents.experiments.reproduce import cost, measure, pipeline
@@ -13,6 +14,8 @@ from agents.experiments.reproduce.plan import SCALES, arm, make_plan
 from agents.experiments.reproduce.run import train_one
 from agents.experiments.reproduce.verdict import VERDICTS
 from agents.experiments.sweep import ExecutorConfig, SweepResult, TrainJob
+from agents.training import History, runstate
+from agents.training.loop import EpochRecord
 
 
 def _png_size(path):
@@ -80,6 +83,28 @@ def test_smoke_pipeline_writes_report_and_resumes(tmp_path, monkeypatch):
     (out / "REPORT.md").unlink()
     assert main(["reproduce", "--scale", "smoke", "--out", str(tmp_path), "--report-only"]) == 0
     assert (out / "REPORT.md").read_text() == before
+
+
+def test_robustness_at_N_measures_the_network_of_that_stage_not_the_latest(tmp_path, monkeypatch):
+    """The paper measures the network its curriculum left at N (heads up to N), as --init-from
+    takes it; a multi-head run trained past N still has a head for N in later networks."""
+    run = tmp_path / "run"
+    (run / "models").mkdir(parents=True)
+    records = []
+    for epoch, heads, acc in [(1, (2, 3), 0.7), (2, (2, 3), 0.99), (3, (2, 3, 4), 0.99),
+                              (4, (2, 3, 4, 5), 0.8)]:
+        model = agents.LeakyRNN(4, heads)
+        agents.save(model, run / "models" / f"epoch_{epoch:04d}.pt")
+        records.append(EpochRecord(epoch, heads, 0.5, dict.fromkeys(heads, acc), 1.0, 1.0))
+    runstate.save_json(History(records, 0.98, "epochs").to_dict(), run / "history.json")
+    loaded = []
+    monkeypatch.setattr(measure, "load", lambda path: loaded.append(path.name) or "model")
+    monkeypatch.setattr(measure, "_paper_robustness", lambda model, N, task, scale: {})
+    for N in (3, 4):
+        measure.robustness(run, N, "parity", SCALES["smoke"], tmp_path / "cache")
+    assert loaded == ["epoch_0002.pt", "epoch_0003.pt"]
+    with pytest.raises(LookupError, match="never solved N=5"):
+        measure.robustness(run, 5, "parity", SCALES["smoke"], tmp_path / "cache")
 
 
 def test_dry_run_prints_plan_and_estimate(tmp_path, capsys):

@@ -28,10 +28,10 @@ from agents.analysis.ablation import SELECTIONS
 from agents.analysis.paper import ABLATION_NAMES
 from agents.analysis.report import load_stages
 from agents.analysis.timescales import paper_tau_net_summary
-from agents.experiments.config import read_history
+from agents.experiments.config import source_model
 from agents.experiments.reproduce.plan import Scale
 from agents.training.checkpoint import load
-from agents.training.runstate import MODELS, save_json
+from agents.training.runstate import save_json
 from memtasks.checks import check_choice
 
 EPS_WEIGHTS = 0.215  # the paper's perturbation sizes (claim 7)
@@ -109,15 +109,6 @@ def timescales(run_dir: Path, scale: Scale, cache: Path, protocol: str = "paper"
     return _cached(cache / f"{run_dir.name}-{check_protocol(protocol)}-timescales.json", compute)
 
 
-def latest_with_head(run_dir: Path, N: int) -> Path:
-    """The last saved network of the run that has a head for N."""
-    history = read_history(run_dir)
-    epochs = [r.epoch for r in history.records if N in r.heads] if history else []
-    if not epochs:
-        raise LookupError(f"run {run_dir.name} never had a head for N={N}")
-    return run_dir / MODELS / f"epoch_{epochs[-1]:04d}.pt"
-
-
 def _paper_robustness(model, N: int, task: str, scale: Scale) -> dict:
     summary = analysis.paper_robustness(
         model, N, task=task, k=scale.ablate_k(), epsilons_weights=(EPS_WEIGHTS,),
@@ -149,9 +140,10 @@ def _project_robustness(model, N: int, task: str, scale: Scale) -> dict:
 
 def robustness(run_dir: Path, N: int, task: str, scale: Scale, cache: Path,
                protocol: str = "paper") -> dict:
-    """Relative accuracy at N after ablation (k longest, shortest, random τ) and perturbation."""
+    """Relative accuracy at N after ablation (k longest, shortest, random τ) and perturbation,
+    of the network the curriculum left at N (heads up to N, as the authors load it by N_max)."""
     def compute() -> dict:
-        model = load(latest_with_head(run_dir, N))
+        model = load(source_model(run_dir, N))
         measure = _paper_robustness if protocol == "paper" else _project_robustness
         return {"N": N, "k": scale.ablate_k(), "protocol": protocol,
                 "ablation_kind": "single" if protocol == "paper" else "group",
