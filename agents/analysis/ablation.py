@@ -3,7 +3,8 @@
 Silencing neuron i zeroes every weight into it (input or feed-forward weights, recurrent row,
 biases; for GRU and LSTM the rows of every gate) and every weight out of it (recurrent column, the
 next layer's feed-forward column, readout columns). Neurons of a stacked LeakyRNN are numbered
-across its layers, as its states and ``taus`` are.
+across its layers, as its states and ``taus`` are. The model names those tensors through its
+``unit_tensors()`` (LeakyRNN, GRU and LSTM have it; a user's own model may add it).
 It then gets no drive: a leaky neuron decays from h_0 towards 0 by its own leak, a GRU unit
 halves each step (gates at 0.5, candidate 0), an LSTM cell likewise; and whatever value it holds
 reaches neither the other neurons nor the readout.
@@ -61,27 +62,14 @@ def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 10
     return ((hits & scored).sum(0) / scored.sum(0)).double().numpy()
 
 
-def _unit_tensors(model: nn.Module) -> list[tuple[torch.Tensor, int, int, int]]:
-    """(tensor, axis, first, size): along ``axis``, index j belongs to unit ``first + j % size``."""
-    unit_tensors = getattr(model, "unit_tensors", None)
-    if callable(unit_tensors):  # LeakyRNN, any number of layers
-        return unit_tensors()
-    hidden: int = getattr(model, "hidden_size")
-    weight = unwrap(model).get_parameter  # GRU / LSTM (model.rnn): gate blocks stacked along axis 0
-    return [(weight("rnn.weight_ih_l0"), 0, 0, hidden), (weight("rnn.bias_ih_l0"), 0, 0, hidden),
-            (weight("rnn.weight_hh_l0"), 0, 0, hidden), (weight("rnn.bias_hh_l0"), 0, 0, hidden),
-            (weight("rnn.weight_hh_l0"), 1, 0, hidden),
-            *((lin.get_parameter("weight"), 1, 0, hidden)
-              for lin in unwrap(model).get_submodule("readouts.linears").children())]
-
-
 def ablate(model: nn.Module, neurons: Sequence[int] | npt.NDArray[np.integer]) -> nn.Module:
     """A deep copy of ``model`` with ``neurons`` silenced (see the module docstring).
 
     Works on the project's LeakyRNN, GRU and LSTM; the original is untouched.
     """
-    if not (hasattr(model, "recurrent") or hasattr(model, "rnn")) or not hasattr(model, "readouts"):
-        raise TypeError(f"ablate works on LeakyRNN, GRU and LSTM, not {type(model).__name__}")
+    if not callable(getattr(unwrap(model), "unit_tensors", None)):
+        raise TypeError(f"ablate needs a model with unit_tensors() (LeakyRNN, GRU, LSTM), not "
+                        f"{type(model).__name__}")
     hidden = model.hidden_size
     index = np.asarray(neurons)
     if index.size == 0:
@@ -92,7 +80,7 @@ def ablate(model: nn.Module, neurons: Sequence[int] | npt.NDArray[np.integer]) -
                          f"[0, {hidden})")
     silenced = copy.deepcopy(model)
     with torch.no_grad():
-        for tensor, axis, first, size in _unit_tensors(silenced):
+        for tensor, axis, first, size in getattr(unwrap(silenced), "unit_tensors")():
             local = index[(index >= first) & (index < first + size)] - first
             blocks = np.arange(tensor.shape[axis] // size)[:, None] * size
             rows = torch.as_tensor((blocks + local[None, :]).ravel(), device=tensor.device)

@@ -45,10 +45,11 @@ def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, see
         raise TypeError(f"paper={paper!r} is not accepted: expected True or False")
     if not isinstance(epsilon, numbers.Real) or isinstance(epsilon, bool) or not epsilon >= 0:
         raise ValueError(f"epsilon={epsilon!r} is not accepted: expected a float >= 0")
-    leaky = callable(getattr(model, "recurrent_weights", None)) and hasattr(model, "taus")
-    if not (leaky or hasattr(model, "rnn")) or (target == "tau" and not leaky):
+    needs = "taus" if target == "tau" else "recurrent_weights"
+    if not hasattr(model, needs):
         accepted = "a LeakyRNN" if target == "tau" else "a LeakyRNN, GRU or LSTM"
-        raise TypeError(f"perturb(target={target!r}) needs {accepted}, not {type(model).__name__}")
+        raise TypeError(f"perturb(target={target!r}) needs {accepted} (a model with {needs}), "
+                        f"not {type(model).__name__}")
     changed = copy.deepcopy(model)
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -57,8 +58,7 @@ def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, see
             direction = _direction(tau, generator).abs()
             changed.tau.copy_(tau + epsilon * tau.norm() * direction / direction.norm())
             return changed
-        pairs = (changed.recurrent_weights() if leaky
-                 else [(changed.rnn.weight_hh_l0, torch.ones_like(changed.rnn.weight_hh_l0))])
+        pairs = changed.recurrent_weights()
         directions = [_direction(weight, generator) * (1 if paper else mask) for weight, mask in pairs]
         scale = epsilon * _norm(weight for weight, _ in pairs) / _norm(directions)
         for (weight, mask), direction in zip(pairs, directions):

@@ -74,6 +74,20 @@ class _Gated(HeadedModel):
         """The torch RNN's weight_ih, weight_hh, bias_ih, bias_hh."""
         return self.rnn.all_weights[0]
 
+    def unit_tensors(self) -> list[tuple[torch.Tensor, int, int, int]]:
+        """``(tensor, axis, first, size)`` for every tensor holding a unit's weights in or out:
+        along ``axis``, index j belongs to unit ``first + j % size`` (the gates' blocks are
+        stacked along axis 0; the analysis' ablation)."""
+        w_ih, w_hh, b_ih, b_hh = self._weights()
+        size = self.hidden_size
+        return [(w_ih, 0, 0, size), (b_ih, 0, 0, size), (w_hh, 0, 0, size), (b_hh, 0, 0, size),
+                (w_hh, 1, 0, size), *((lin.weight, 1, 0, size) for lin in self.readouts.layers())]
+
+    def recurrent_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(W_hh, mask) with every entry free (the analysis' weight perturbation)."""
+        w_hh = self._weights()[1]
+        return [(w_hh, torch.ones_like(w_hh))]
+
     def _projections(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Input projections for all steps at once, and the recurrent weight and bias."""
         w_ih, w_hh, b_ih, b_hh = self._weights()

@@ -6,8 +6,10 @@ A model is a ``torch.nn.Module`` with
   (may return the new parameters, see ``agents.models.heads``);
 - ``forward(inputs)``: inputs ``(T, B, input_size)`` → hidden states ``(T, B, hidden)``;
 - ``readout(states)``: ``(..., hidden)`` → logits ``(..., len(heads), 2)``.
-Optional: ``input_size`` (default 1), ``timescales()`` (monitoring) and a ``repeat`` keyword on
-``forward`` (continuous time: training passes ``repeat=k`` for batches whose bits are shown k times).
+Optional: ``input_size`` (default 1), ``timescales()`` (monitoring), a ``repeat`` keyword on
+``forward`` (continuous time: training passes ``repeat=k`` for batches whose bits are shown k times),
+and for the analysis ``unit_tensors()`` (ablation) and ``recurrent_weights()`` (perturbation), as
+LeakyRNN, GRU and LSTM define them.
 
 A ``torch.compile`` wrapper of such a module is one too: checks, attributes, the state dict and
 saving refer to the module inside it (:func:`unwrap`), the forward passes to the compiled code.

@@ -37,10 +37,27 @@ class UserGRU(nn.Module):
         return torch.stack([head(states) for head in self.readouts.values()], dim=-2)
 
 
+class AnalysableGRU(UserGRU):
+    """UserGRU with what ablation and perturbation need: the tensors of each unit, and W_hh."""
+
+    def unit_tensors(self) -> list[tuple[torch.Tensor, int, int, int]]:
+        weight = self.rnn.weight_hh_l0
+        return [(weight, 0, 0, self.hidden_size), (weight, 1, 0, self.hidden_size)]
+
+    def recurrent_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [(self.rnn.weight_hh_l0, torch.ones_like(self.rnn.weight_hh_l0))]
+
+
 @pytest.fixture
 def user_gru():
     torch.manual_seed(0)
     return UserGRU()
+
+
+@pytest.fixture
+def analysable_gru():
+    torch.manual_seed(0)
+    return AnalysableGRU()
 
 
 @pytest.fixture

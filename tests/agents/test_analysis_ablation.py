@@ -83,3 +83,16 @@ def test_select_neurons_by_timescale_and_at_random():
         analysis.select_neurons(taus, 6)
     with pytest.raises(ValueError, match="how"):
         analysis.select_neurons(taus, 1, "middle")
+
+
+def test_a_users_model_is_ablated_through_its_unit_tensors(user_gru, analysable_gru):
+    with pytest.raises(TypeError, match="unit_tensors"):
+        analysis.ablate(user_gru, neurons=[0])
+    size, weight = analysable_gru.hidden_size, analysable_gru.rnn.weight_hh_l0.detach()
+    silenced = analysis.ablate(analysable_gru, neurons=[3]).rnn.weight_hh_l0.detach()
+    rows = [3, 3 + size, 3 + 2 * size]  # unit 3 in each gate's block
+    assert not silenced[rows].any() and not silenced[:, 3].any()
+    kept = torch.ones_like(silenced, dtype=torch.bool)
+    kept[rows] = False
+    kept[:, 3] = False
+    assert torch.equal(silenced[kept], weight[kept])

@@ -78,3 +78,11 @@ def test_the_retraining_hook_runs_on_every_perturbed_copy(leaky):
     assert len(seen) == 6 and all(m is not leaky for m in seen)
     assert sweep.retrained.shape == (3, 2) and sweep.N == 3
     assert np.all(np.abs(sweep.retrained - 0.5) < 0.2)
+
+
+def test_a_users_model_is_perturbed_through_its_recurrent_weights(user_gru, analysable_gru):
+    with pytest.raises(TypeError, match="recurrent_weights"):
+        analysis.perturb(user_gru, "weights")
+    weight = analysable_gru.rnn.weight_hh_l0.detach()
+    changed = analysis.perturb(analysable_gru, "weights", epsilon=0.1).rnn.weight_hh_l0.detach()
+    assert float((changed - weight).norm()) == pytest.approx(0.1 * float(weight.norm()), rel=1e-5)
