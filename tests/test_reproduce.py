@@ -85,26 +85,43 @@ def test_smoke_pipeline_writes_report_and_resumes(tmp_path, monkeypatch):
     assert (out / "REPORT.md").read_text() == before
 
 
-def test_robustness_at_N_measures_the_network_of_that_stage_not_the_latest(tmp_path, monkeypatch):
-    """The paper measures the network its curriculum left at N (heads up to N), as --init-from
-    takes it; a multi-head run trained past N still has a head for N in later networks."""
-    run = tmp_path / "run"
+def _multi_head_run(run):
+    """A run whose curriculum solved N=3 at epoch 2, N=4 at epoch 3, and trains N=5 at epoch 4."""
     (run / "models").mkdir(parents=True)
     records = []
     for epoch, heads, acc in [(1, (2, 3), 0.7), (2, (2, 3), 0.99), (3, (2, 3, 4), 0.99),
                               (4, (2, 3, 4, 5), 0.8)]:
-        model = agents.LeakyRNN(4, heads)
-        agents.save(model, run / "models" / f"epoch_{epoch:04d}.pt")
+        agents.save(agents.LeakyRNN(4, heads), run / "models" / f"epoch_{epoch:04d}.pt")
         records.append(EpochRecord(epoch, heads, 0.5, dict.fromkeys(heads, acc), 1.0, 1.0))
     runstate.save_json(History(records, 0.98, "epochs").to_dict(), run / "history.json")
+    return run
+
+
+def test_robustness_at_N_measures_the_network_of_that_stage_not_the_latest(tmp_path, monkeypatch):
+    """The paper measures the network its curriculum left at N (heads up to N), as --init-from
+    takes it; a multi-head run trained past N still has a head for N in later networks."""
+    run = _multi_head_run(tmp_path / "run")
     loaded = []
     monkeypatch.setattr(measure, "load", lambda path: loaded.append(path.name) or "model")
-    monkeypatch.setattr(measure, "_paper_robustness", lambda model, N, task, scale: {})
+    monkeypatch.setattr(measure, "_measure_robustness", lambda model, N, task, scale, protocol: {})
     for N in (3, 4):
         measure.robustness(run, N, "parity", SCALES["smoke"], tmp_path / "cache")
     assert loaded == ["epoch_0002.pt", "epoch_0003.pt"]
     with pytest.raises(LookupError, match="never solved N=5"):
         measure.robustness(run, 5, "parity", SCALES["smoke"], tmp_path / "cache")
+
+
+@pytest.mark.parametrize("protocol, kind", [("paper", "single"), ("project", "group")])
+def test_robustness_numbers_have_one_shape_in_both_protocols(tmp_path, protocol, kind):
+    run = _multi_head_run(tmp_path / "run")
+    numbers = measure.robustness(run, 3, "parity", SCALES["smoke"], tmp_path / "cache", protocol)
+    assert numbers["protocol"] == protocol and numbers["ablation_kind"] == kind
+    assert set(numbers["ablation"]) == {"longest", "shortest", "random"}
+    assert {t: p["epsilon"] for t, p in numbers["perturbation"].items()} == {
+        "weights": measure.EPS_WEIGHTS, "tau": measure.EPS_TAU}
+    assert 0.0 <= numbers["baseline"] <= 1.0
+    assert numbers == measure.robustness(run, 3, "parity", SCALES["smoke"], tmp_path / "cache",
+                                         protocol)  # cached: the same numbers
 
 
 def test_dry_run_prints_plan_and_estimate(tmp_path, capsys):

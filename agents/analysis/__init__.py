@@ -12,6 +12,7 @@ from agents.analysis.autocorrelation import (RunningAutocorrelation, autocorrela
                                              population_autocorrelation)
 from agents.analysis.dimensionality import (TrialCovariance, dimensionality, explained_variance,
                                             paper_count, trial_dimensionality)
+from agents.analysis.group import GroupRobustness, group_robustness
 from agents.analysis.paper import (PaperMeasurements, PaperRobustness, measure_paper,
                                    paper_protocol, paper_robustness, paper_timescales)
 from agents.analysis.perturbation import (PerturbationSweep, perturb, perturbation_sweep,
@@ -20,10 +21,10 @@ from agents.analysis.report import add_analyze_arguments, analyze_run, run_analy
 from agents.analysis.timescales import (TimescaleFit, fit_timescales, fit_timescales_paper,
                                         raw_timescales, trained_timescales)
 
-__all__ = ["PaperMeasurements", "PaperRobustness", "PerturbationSweep", "RunningAutocorrelation", "TimescaleFit",
+__all__ = ["GroupRobustness", "PaperMeasurements", "PaperRobustness", "PerturbationSweep", "RunningAutocorrelation", "TimescaleFit",
            "TrialCovariance", "ablate", "accuracy", "activity_chunks", "add_analyze_arguments",
            "analyze_run", "autocorrelation", "bernoulli_bits", "dimensionality",
-           "explained_variance", "fit_timescales", "fit_timescales_paper", "measure_paper",
+           "explained_variance", "fit_timescales", "fit_timescales_paper", "group_robustness", "measure_paper",
            "paper_count", "paper_protocol", "paper_robustness", "paper_timescales", "perturb", "perturbation_sweep",
            "population_autocorrelation", "raw_timescales", "record", "relative_accuracy",
            "run_analyze", "select_neurons", "single_ablations", "stream_states",

@@ -30,6 +30,7 @@ from memtasks import label_stream
 from memtasks.checks import check_int, check_probability
 
 SELECTIONS = ("largest", "smallest", "random")
+ABLATION_NAMES = {"largest": "longest", "smallest": "shortest", "random": "random"}  # by τ
 
 
 def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 1000,

@@ -38,7 +38,8 @@ from tqdm.auto import tqdm
 
 from memtasks.checks import check_int
 from memtasks.tasks import validate_task
-from agents.analysis.ablation import SELECTIONS, accuracy, select_neurons, single_ablations
+from agents.analysis.ablation import (ABLATION_NAMES, SELECTIONS, accuracy, select_neurons,
+                                      single_ablations)
 from agents.analysis.activity import activity_chunks
 from agents.analysis.autocorrelation import RunningAutocorrelation
 from agents.analysis.dimensionality import TrialCovariance, check_variance, paper_count
@@ -47,7 +48,6 @@ from agents.analysis.timescales import (TimescaleFit, fit_timescales_paper, pape
                                         raw_timescales)
 from agents.models.protocol import headed
 
-ABLATION_NAMES = {"largest": "longest", "smallest": "shortest", "random": "random"}
 ABLATED_FRACTION = 0.04  # the paper's 20 of 500 neurons
 CHUNK = 1000
 

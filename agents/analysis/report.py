@@ -23,13 +23,13 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from agents.analysis import figures
-from agents.analysis.ablation import SELECTIONS, ablate, accuracy, select_neurons
 from agents.analysis.activity import record
 from agents.analysis.autocorrelation import autocorrelation, population_autocorrelation
 from agents.analysis.dimensionality import dimensionality, paper_count
+from agents.analysis.group import PROJECT_EPSILONS, group_robustness
 from agents.analysis.paper import (PaperMeasurements, measure_paper, paper_timescales,
                                    timescale_summary)
-from agents.analysis.perturbation import PerturbationSweep, perturbation_sweep
+from agents.analysis.perturbation import PerturbationSweep
 from agents.analysis.timescales import (TimescaleFit, fit_timescales, raw_timescales,
                                         trained_timescales)
 from agents.models.device import check_device
@@ -45,7 +45,6 @@ RESULTS = "analysis.json"
 RECORD_BYTES = 40  # per recorded (trial, step, unit): float32 states, float64 FFT autocorrelation
 GROUPS = {"largest": "largest τ", "smallest": "smallest τ", "random": "random"}
 PROTOCOLS = ("project", "paper")
-PROJECT_EPSILONS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5)
 
 
 class _Recording(TypedDict):
@@ -290,9 +289,10 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         _paper_figures(measured, out, final.label)
         bar.update(2)
     else:
+        bar.set_postfix_str("ablation and perturbation")
         scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed}
-        _project_robustness(final, tau, task, scoring, ablate_k, epsilons, draws, out, results,
-                            bar)
+        _project_robustness(final, task, scoring, ablate_k, epsilons, draws, out, results)
+        bar.update(2)
     bar.close()
     (out / RESULTS).write_text(json.dumps(results, indent=1, allow_nan=False))
     if tensorboard:
@@ -328,33 +328,26 @@ def _paper_stage(tau: np.ndarray, ac: np.ndarray, fit: TimescaleFit, ratios: np.
              "dimensionality_90": summary["dimensionality"]}, ac, fit, tau, None)
 
 
-def _project_robustness(final: Stage, tau: np.ndarray, task: str, scoring: dict,
-                        ablate_k: int | None, epsilons: Sequence[float] | None, draws: int,
-                        out: Path, results: dict, bar: tqdm) -> None:
+def _project_robustness(final: Stage, task: str, scoring: dict, ablate_k: int | None,
+                        epsilons: Sequence[float] | None, draws: int, out: Path,
+                        results: dict) -> None:
     """The project's group ablation and perturbation sweeps of the final network: figures and
-    the ``ablation`` and ``perturbation`` sections of ``results``; ``tau``: its trained τ."""
-    bar.set_postfix_str("ablation")
-    baseline = accuracy(final.model, task, final.N, **scoring)
-    k = max(1, len(tau) // 10) if ablate_k is None else ablate_k
-    ablation = {how: accuracy(ablate(final.model, select_neurons(tau, k, how, scoring["seed"])),
-                              task, final.N, **scoring) for how in SELECTIONS}
-    bars = {"intact": baseline, **{f"{k} {GROUPS[how]}": acc for how, acc in ablation.items()}}
-    figures.plot_ablation(bars, float(baseline.mean()), out / "ablation.png", N=final.N,
-                          stage=final.label, kind="together")
-    results["ablation"] = {"kind": "group", "N": final.N, "k": k, "baseline": _finite(baseline),
-                           **{how: _finite(acc) for how, acc in ablation.items()}}
-    bar.update()
-    bar.set_postfix_str("perturbation")
-    targets = ("weights", "tau") if hasattr(final.model, "taus") else ("weights",)
+    the ``ablation`` and ``perturbation`` sections of ``results``."""
     grid = PROJECT_EPSILONS if epsilons is None else epsilons
-    sweeps = [perturbation_sweep(final.model, grid, target, task, final.N, draws=draws, **scoring)
-              for target in targets]
-    figures.plot_perturbation(sweeps, out / "perturbation.png", stage=final.label)
+    measured = group_robustness(final.model, final.N, task=task, k=ablate_k, epsilons_weights=grid,
+                                epsilons_tau=grid, draws=draws, **scoring)
+    bars = {"intact": measured.baseline,
+            **{f"{measured.k} {GROUPS[how]}": acc for how, acc in measured.ablation.items()}}
+    figures.plot_ablation(bars, float(measured.baseline.mean()), out / "ablation.png", N=final.N,
+                          stage=final.label, kind="together")
+    results["ablation"] = {"kind": "group", "N": final.N, "k": measured.k,
+                           "baseline": _finite(measured.baseline),
+                           **{how: _finite(acc) for how, acc in measured.ablation.items()}}
+    figures.plot_perturbation(measured.sweeps, out / "perturbation.png", stage=final.label)
     results["perturbation"] = {s.target: {"epsilons": _finite(s.epsilons), "baseline": s.baseline,
                                           "accuracy": [_finite(row) for row in s.accuracy],
                                           "relative": [_finite(row) for row in s.relative]}
-                               for s in sweeps}
-    bar.update()
+                               for s in measured.sweeps}
 
 
 def _paper_figures(measured: PaperMeasurements, out: Path, stage: str) -> None:

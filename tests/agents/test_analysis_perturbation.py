@@ -86,3 +86,24 @@ def test_a_users_model_is_perturbed_through_its_recurrent_weights(user_gru, anal
     weight = analysable_gru.rnn.weight_hh_l0.detach()
     changed = analysis.perturb(analysable_gru, "weights", epsilon=0.1).rnn.weight_hh_l0.detach()
     assert float((changed - weight).norm()) == pytest.approx(0.1 * float(weight.norm()), rel=1e-5)
+
+
+@pytest.mark.parametrize("make", [lambda: LeakyRNN(10, (2, 3)), lambda: GRU(10, (2, 3))])
+def test_group_robustness_silences_each_group_together_and_sweeps_each_target(make):
+    torch.manual_seed(0)
+    model = make()
+    scoring = {"steps": 60, "warmup": 5, "repeats": 3}
+    measured = analysis.group_robustness(model, 3, k=4, epsilons_weights=(0.0, 0.3),
+                                         epsilons_tau=(0.0,), draws=2, seed=1, **scoring)
+    baseline = analysis.accuracy(model, "parity", 3, seed=1, **scoring)
+    np.testing.assert_array_equal(measured.baseline, baseline)
+    taus = analysis.trained_timescales(model)
+    for how, name in (("largest", "longest"), ("smallest", "shortest"), ("random", "random")):
+        alone = analysis.accuracy(analysis.ablate(model, analysis.select_neurons(taus, 4, how, 1)),
+                                  "parity", 3, seed=1, **scoring)
+        np.testing.assert_array_equal(measured.ablation[how], alone)
+        assert measured.summary()["ablation"][name] == pytest.approx(
+            (alone.mean() - 0.5) / (baseline.mean() - 0.5))
+    perturbation = measured.summary()["perturbation"]
+    assert set(perturbation) == ({"weights", "tau"} if model.kind == "leaky" else {"weights"})
+    assert perturbation["weights"][0.0] == pytest.approx(1.0) and set(perturbation["weights"]) == {0.0, 0.3}

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.analysis.paper import ABLATION_NAMES
+from agents.analysis.ablation import ABLATION_NAMES
 from agents.experiments.reproduce.plan import PlannedRun
 from agents.experiments.reproduce.verdict import (NA, NO, YES, above, compare, negate,
                                                   verdict)

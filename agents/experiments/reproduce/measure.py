@@ -24,8 +24,6 @@ import torch
 from tqdm.auto import tqdm
 
 from agents import analysis
-from agents.analysis.ablation import SELECTIONS
-from agents.analysis.paper import ABLATION_NAMES
 from agents.analysis.report import load_stages
 from agents.analysis.timescales import paper_tau_net_summary
 from agents.experiments.config import source_model
@@ -109,33 +107,24 @@ def timescales(run_dir: Path, scale: Scale, cache: Path, protocol: str = "paper"
     return _cached(cache / f"{run_dir.name}-{check_protocol(protocol)}-timescales.json", compute)
 
 
-def _paper_robustness(model, N: int, task: str, scale: Scale) -> dict:
-    summary = analysis.paper_robustness(
-        model, N, task=task, k=scale.ablate_k(), epsilons_weights=(EPS_WEIGHTS,),
-        epsilons_tau=(EPS_TAU,), accuracy_steps=scale.accuracy_steps,
-        repeats=scale.accuracy_repeats, draws=scale.perturb_draws, seed=0).summary()
+def _robustness_numbers(summary: dict) -> dict:
+    """A robustness summary (either protocol's ``summary()``) as the reproduction stores it."""
     return {"baseline": summary["accuracy"], "ablation": summary["ablation"],
             "perturbation": {target: {"epsilon": eps, "relative": value}
                              for target, by_eps in summary["perturbation"].items()
                              for eps, value in by_eps.items()}}
 
 
-def _project_robustness(model, N: int, task: str, scale: Scale) -> dict:
-    scoring: dict[str, Any] = {"steps": scale.accuracy_steps, "repeats": scale.accuracy_repeats,
-                               "seed": 0}
-    baseline = float(analysis.accuracy(model, task, N, **scoring).mean())
-    taus = analysis.trained_timescales(model)
-    ablation = {ABLATION_NAMES[how]: float(analysis.relative_accuracy(analysis.accuracy(
-        analysis.ablate(model, analysis.select_neurons(taus, scale.ablate_k(), how).tolist()),
-        task, N, **scoring).mean(), baseline)) for how in SELECTIONS}
-    perturbation = {}
-    for target, eps in (("weights", EPS_WEIGHTS), ("tau", EPS_TAU)):
-        if target == "tau" and not hasattr(model, "taus"):
-            continue
-        sweep = analysis.perturbation_sweep(model, (eps,), target, task, N,
-                                            draws=scale.perturb_draws, **scoring)
-        perturbation[target] = {"epsilon": eps, "relative": float(sweep.relative.mean())}
-    return {"baseline": baseline, "ablation": ablation, "perturbation": perturbation}
+def _measure_robustness(model, N: int, task: str, scale: Scale, protocol: str) -> dict:
+    """Relative accuracies of ``model`` at ``N`` by ``protocol``, at the scale's sizes."""
+    common: dict[str, Any] = {"task": task, "k": scale.ablate_k(), "epsilons_weights": (EPS_WEIGHTS,),
+                              "epsilons_tau": (EPS_TAU,), "draws": scale.perturb_draws, "seed": 0}
+    if protocol == "paper":
+        return _robustness_numbers(analysis.paper_robustness(
+            model, N, **common, accuracy_steps=scale.accuracy_steps,
+            repeats=scale.accuracy_repeats).summary())
+    return _robustness_numbers(analysis.group_robustness(
+        model, N, **common, steps=scale.accuracy_steps, repeats=scale.accuracy_repeats).summary())
 
 
 def robustness(run_dir: Path, N: int, task: str, scale: Scale, cache: Path,
@@ -143,11 +132,9 @@ def robustness(run_dir: Path, N: int, task: str, scale: Scale, cache: Path,
     """Relative accuracy at N after ablation (k longest, shortest, random τ) and perturbation,
     of the network the curriculum left at N (heads up to N, as the authors load it by N_max)."""
     def compute() -> dict:
-        model = load(source_model(run_dir, N))
-        measure = _paper_robustness if protocol == "paper" else _project_robustness
         return {"N": N, "k": scale.ablate_k(), "protocol": protocol,
                 "ablation_kind": "single" if protocol == "paper" else "group",
-                **measure(model, N, task, scale)}
+                **_measure_robustness(load(source_model(run_dir, N)), N, task, scale, protocol)}
     return _cached(cache / f"{run_dir.name}-N{N}-{check_protocol(protocol)}-robustness.json", compute)
 
 
