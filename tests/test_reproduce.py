@@ -66,9 +66,11 @@ def test_smoke_pipeline_writes_report_and_resumes(tmp_path, monkeypatch):
 
     # the interrupted-then-resumed reproduction gives the numbers of one uninterrupted call
     one = tmp_path / "one"
-    assert main(["reproduce", "--scale", "smoke", "--out", str(one), "--no-progress"]) == 0
-    assert json.loads((one / "reproduction" / "numbers.json").read_text())["claims"] == \
-        numbers["claims"]
+    assert main(["reproduce", "--scale", "smoke", "--out", str(one), "--no-progress",
+                 "--note", "one call"]) == 0
+    in_one = json.loads((one / "reproduction" / "numbers.json").read_text())
+    assert in_one["claims"] == numbers["claims"] and in_one["note"] == "one call"
+    assert "Note: one call" in (one / "reproduction" / "REPORT.md").read_text()
 
     # measured two runs at a time, in processes of their own: the same numbers
     measured = [s for s in plan if 5 in s.claims]

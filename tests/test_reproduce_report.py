@@ -78,3 +78,16 @@ def test_report_only_refuses_another_scale(tmp_path, memtasks_cli):
     assert code == 2 and "holds scale 'cpu'" in err[0]
     assert main(["reproduce", "--scale", "cpu", "--out", str(tmp_path), "--report-only"]) == 0
     assert (tmp_path / "reproduction" / "REPORT.md").is_file()
+
+
+def test_report_only_sets_and_removes_the_note(tmp_path):
+    (tmp_path / "reproduction").mkdir()
+    (tmp_path / "reproduction" / R.NUMBERS).write_text(json.dumps(_doc("cpu", [1], [2], note="old")))
+    report = tmp_path / "reproduction" / "REPORT.md"
+    argv = ["reproduce", "--scale", "cpu", "--out", str(tmp_path), "--report-only"]
+    assert main(argv) == 0 and "Note: old" in report.read_text()  # kept without --note
+    assert main([*argv, "--note", "Measured with the paper protocol."]) == 0
+    assert "Note: Measured with the paper protocol." in report.read_text()
+    assert R.read_numbers(tmp_path / "reproduction" / R.NUMBERS)["note"] == \
+        "Measured with the paper protocol."
+    assert main([*argv, "--note", ""]) == 0 and "Note:" not in report.read_text()

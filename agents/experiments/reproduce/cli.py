@@ -36,6 +36,10 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compare", type=path_argument, default=None, metavar="NUMBERS_JSON",
                         help="another scale's numbers.json, shown in a column beside this one "
                              "(e.g. docs/reproduction/numbers.json)")
+    parser.add_argument("--note", default=None, metavar="TEXT",
+                        help="a note for the report's header, e.g. what changed since the last "
+                             "report; kept in numbers.json (with --report-only: replaces the "
+                             "stored one, \"\" removes it)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
                         help="where the runs train (default: cuda at gpu and paper scale, else "
                              "cpu; GRUs/LSTMs train on cpu at gpu scale)")
@@ -74,7 +78,10 @@ def run_reproduce(args: argparse.Namespace) -> int:
             raise ValueError(f"--scale {args.scale} is not accepted: {target / NUMBERS} holds "
                              f"scale {doc.get('scale')!r}")
         claims = [Claim.from_dict(c) for c in doc["claims"]]  # checks under this version's rule
-        doc = write_numbers(claims, {k: v for k, v in doc.items() if k != "claims"}, target)
+        meta = {k: v for k, v in doc.items() if k != "claims"}
+        if args.note is not None:
+            meta["note"] = args.note
+        doc = write_numbers(claims, meta, target)
         print(f"report written to {report_from(doc, target, args.compare)}")
         return 0
     scale = get_scale(args.scale)
@@ -91,7 +98,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
                                        cpus=executor.cpus or 1)
     report, result = reproduce(scale, args.out, _command(args), progress=not args.no_progress,
                                executor=executor, wait=not args.no_wait, poll=args.poll,
-                               compare=args.compare, protocol=args.protocol)
+                               compare=args.compare, protocol=args.protocol, note=args.note)
     if result is not None:
         print_result(result, args.out / "runs")
     print(f"report written to {report}")

@@ -123,8 +123,8 @@ def machine(plan: Sequence[PlannedRun]) -> str:
 
 def reproduce(scale: Scale, out: Path, command: str, progress: bool = True,
               executor: ExecutorConfig | None = None, wait: bool = True, poll: float = 5.0,
-              compare: Path | None = None,
-              protocol: str = "paper") -> tuple[Path, SweepResult | None]:
+              compare: Path | None = None, protocol: str = "paper",
+              note: str | None = None) -> tuple[Path, SweepResult | None]:
     """Run the reproduction at ``scale`` into ``out``; return REPORT.md's path and the sweep's end.
 
     Smoke and cpu scales train every run here, one after the other; the others train as sweep
@@ -133,6 +133,7 @@ def reproduce(scale: Scale, out: Path, command: str, progress: bool = True,
     ``command`` is the command line shown in the report; ``compare`` another scale's
     numbers.json to put beside this one's. Claims 5–7 are measured by ``protocol``: "paper"
     (the authors' definitions) or "project" (see :mod:`agents.experiments.reproduce.measure`).
+    ``note``: a line for the report's header.
     """
     started = time.perf_counter()
     protocol = measure.check_protocol(protocol)
@@ -148,7 +149,8 @@ def reproduce(scale: Scale, out: Path, command: str, progress: bool = True,
     meta = {"scale": scale.name, "command": command, "protocol": protocol,
             "sizes": sizes(scale), "runs": len(plan),
             "device": machine(plan), "torch": torch.__version__, "wall_seconds": walls,
-            "training_seconds": sum(sum(h.seconds) for h in ev.histories.values())}
+            "training_seconds": sum(sum(h.seconds) for h in ev.histories.values()),
+            **({"note": note} if note else {})}
     doc = write_numbers(evaluate(ev), meta, target)
     return report_from(doc, target, compare), result
 
