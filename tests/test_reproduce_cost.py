@@ -1,11 +1,15 @@
 """The time estimate of ``memtasks reproduce``: cost per device kind, and runs packed together."""
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 
 from agents.experiments.reproduce import cost, measure
 from agents.experiments.reproduce.plan import SCALES, make_plan
+
+COMMITTED = Path(__file__).parents[1] / "docs" / "reproduction" / "numbers.json"
 
 
 def test_h100_figures_give_the_stated_epoch_times():
@@ -74,3 +78,12 @@ def test_measured_N_are_the_same_in_every_run():
     from_run = [type("Stage", (), {"N": n})() for n in (2, 3, 5, 8, 9, 14)]
     assert [s.N for s in measure.at_grid(from_run, (2, 8, 14, 24))] == [2, 8, 14]
     assert measure.at_grid(from_run, None) == from_run
+
+
+def test_cpu_estimate_matches_the_committed_cpu_reproduction():
+    """The CPU figures and the curriculum growth give the training time the committed cpu run
+    took (every run ended at its epochs, so its time is the machine's, not the budget's)."""
+    numbers = json.loads(COMMITTED.read_text())
+    assert numbers["scale"] == "cpu"
+    estimate = sum(cost.run_seconds(s, cost.CPU) for s in make_plan(SCALES["cpu"]))
+    assert estimate == pytest.approx(numbers["training_seconds"], rel=0.25)

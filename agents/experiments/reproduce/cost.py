@@ -5,7 +5,8 @@ its own (T: the sequence length, 2.5 N + 1.5 on average at largest N), an evalua
 of that. On a GPU most of that is the host's work (Python, data, kernel launches); the GPU itself
 is busy ``busy_overhead + T · busy_per_step`` of each batch, and runs packed onto one GPU go, all
 together, no faster than the GPU can be busy. Curricula are assumed to add ``GROWTH`` to N per
-epoch (the paper: multi-head solves N = 12 at epoch 12, single-head at 24, then slower).
+epoch of the paper's size (the paper: multi-head solves N = 12 at epoch 12, single-head at 24,
+then slower), and proportionally less per epoch of fewer sequences.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ class DeviceCost:
 
 
 NONE = {"leaky": 0.0, "gru": 0.0, "lstm": 0.0}
-# measured with LeakyRNN(64) and GRU(64) on parity, one thread; GRU/LSTM ~5x the leaky loop
-CPU = DeviceCost("one CPU thread", 1.3e-3, NONE, {"leaky": 1.5e-8, "gru": 6.0e-8, "lstm": 7.0e-8})
+# fitted to the epochs of the cpu-scale reproduction (LeakyRNN(64), GRU(32), one thread of an
+# otherwise idle core: docs/reproduction/numbers.json); LSTM: GRU's figure × 7/6 (not measured)
+CPU = DeviceCost("one CPU thread", 2e-4, NONE, {"leaky": 9.5e-9, "gru": 3.3e-8, "lstm": 3.9e-8})
 # H100, hidden 500, batch 256, eager: an epoch (600 + 50 batches) took 4.6 s at N = 2 and 5.8 s
 # at N = 12 (issue 15); the training step captured in a CUDA graph, 1.5 ms at T = 40
 # (../shared/gpu/README.md), is what the GPU itself works. GRU/LSTM: twice the leaky time
@@ -41,7 +43,8 @@ CPU = DeviceCost("one CPU thread", 1.3e-3, NONE, {"leaky": 1.5e-8, "gru": 6.0e-8
 H100 = DeviceCost("NVIDIA H100", 6.9e-3, {"leaky": 7.8e-5, "gru": 1.6e-4, "lstm": 1.6e-4}, NONE,
                   busy_overhead=1e-4, busy_per_step=3.5e-5)
 GPUS = {"H100": H100, "H200": dataclasses.replace(H100, name="NVIDIA H200 (H100 figures)")}
-GROWTH = {"multi": 1.0, "sliding": 1.0, "single": 0.35}  # N per epoch
+GROWTH = {"multi": 1.0, "sliding": 1.0, "single": 0.35}  # N per epoch of PAPER_EPOCH sequences
+PAPER_EPOCH = 600 * 256  # training sequences per epoch in the paper
 PACKING = 0.8   # of the GPU's time that packed runs get (context switches between processes)
 STARTUP = 20.0  # seconds to start the jobs' processes and CUDA contexts
 # the paper protocol on a 500-unit network, one thread (BENCHMARKS.md, CPU seconds): 1.9e-5 s
@@ -70,7 +73,8 @@ def largest_N(spec: PlannedRun, epoch: int) -> int:
     """The largest N the run is assumed to train at in ``epoch`` (1-based)."""
     if spec.curriculum == "none":
         return max(spec.heads)
-    n = max(spec.heads) + int(GROWTH.get(spec.curriculum, 1.0) * (epoch - 1))
+    epochs = (epoch - 1) * spec.steps_per_epoch * spec.batch_size / PAPER_EPOCH
+    n = max(spec.heads) + int(GROWTH.get(spec.curriculum, 1.0) * epochs)
     return n if spec.max_n is None else min(n, spec.max_n)
 
 
