@@ -41,10 +41,12 @@ def parity(**kwargs):
 
 
 def start_cli(argv: list[str], cwd: Path) -> subprocess.Popen:
-    """``python -m agents.experiments.cli argv`` as a real child process (for signals)."""
+    """``python -m agents.experiments.cli argv`` as a real child process (for signals), with
+    Ctrl-C's default action even where the tests run as a background job, which ignores it."""
     return subprocess.Popen([sys.executable, "-m", "agents.experiments.cli", *argv], cwd=cwd,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for(path: Path, timeout: float = 120.0) -> None:
