@@ -6,6 +6,7 @@ the time budget, curriculum state, sweeps that stay in their directory, honest a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -40,13 +41,26 @@ def parity(**kwargs):
     return gym.make("memtasks/Parity-v0", **kwargs)
 
 
-def start_cli(argv: list[str], cwd: Path) -> subprocess.Popen:
-    """``python -m agents.experiments.cli argv`` as a real child process (for signals), with
-    Ctrl-C's default action even where the tests run as a background job, which ignores it."""
-    return subprocess.Popen([sys.executable, "-m", "agents.experiments.cli", *argv], cwd=cwd,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+@pytest.fixture
+def start_cli():
+    """Start ``python -m agents.experiments.cli argv`` as a real child process (for signals),
+    with Ctrl-C's default action even where the tests run as a background job, which ignores
+    it; whatever is left of its process group is killed when the test ends, passed or failed."""
+    started: list[subprocess.Popen] = []
+
+    def start(argv: list[str], cwd: Path) -> subprocess.Popen:
+        started.append(subprocess.Popen(
+            [sys.executable, "-m", "agents.experiments.cli", *argv], cwd=cwd,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)))
+        return started[-1]
+
+    yield start
+    for proc in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
 
 
 def wait_for(path: Path, timeout: float = 120.0) -> None:
@@ -171,7 +185,7 @@ def test_loading_allocates_nothing_before_the_shapes_are_checked(tmp_path, monke
 # ---- Ctrl-C ----------------------------------------------------------------------------------
 
 @pytest.mark.slow  # ~10 s: a fresh interpreter trains until its first checkpoint
-def test_ctrl_c_in_train_says_what_was_kept_and_exits_130(tmp_path):
+def test_ctrl_c_in_train_says_what_was_kept_and_exits_130(tmp_path, start_cli):
     run = tmp_path / "run"
     proc = start_cli(["train", *TINY, "--epochs", "100000", "--steps-per-epoch", "20",
                       "--logdir", str(run)], tmp_path)
@@ -192,7 +206,7 @@ def test_ctrl_c_in_train_says_what_was_kept_and_exits_130(tmp_path):
 
 
 @pytest.mark.slow  # ~20 s: a sweep starts a job process that trains until its first checkpoint
-def test_ctrl_c_in_sweep_cancels_its_jobs_and_exits_130(tmp_path):
+def test_ctrl_c_in_sweep_cancels_its_jobs_and_exits_130(tmp_path, start_cli):
     sweep = tmp_path / "grid"
     proc = start_cli(["sweep", str(sweep), "--set", "hidden=4", "--set", "epochs=100000",
                       "--set", "steps-per-epoch=20", "--set", "batch-size=4", "--poll", "0.2",
