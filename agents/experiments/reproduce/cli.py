@@ -20,7 +20,7 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``memtasks reproduce``."""
     parser.add_argument("--scale", choices=list(SCALES), required=True,
                         help="smoke: every stage on tiny sizes in seconds; cpu: 64-unit networks, "
-                             "about 35 min on one core; gpu: the paper's network and training "
+                             "about 40 min on one core; gpu: the paper's network and training "
                              "settings, runs capped to fit ~10 min on one H100, packed onto it; "
                              "paper: the paper's sizes, trained as sweep jobs (see executor)")
     parser.add_argument("--out", type=path_argument, required=True, metavar="DIR",

@@ -33,9 +33,9 @@ class DeviceCost:
 
 
 NONE = {"leaky": 0.0, "gru": 0.0, "lstm": 0.0}
-# fitted to the epochs of the cpu-scale reproduction (LeakyRNN(64), GRU(32), one thread of an
-# otherwise idle core: docs/reproduction/numbers.json); LSTM: GRU's figure × 7/6 (not measured)
-CPU = DeviceCost("one CPU thread", 2e-4, NONE, {"leaky": 9.5e-9, "gru": 3.3e-8, "lstm": 3.9e-8})
+# fitted to the epochs of the cpu-scale reproduction (LeakyRNN(64), GRU(32), LSTM(32), one thread
+# of an otherwise idle core: docs/reproduction/numbers.json)
+CPU = DeviceCost("one CPU thread", 2e-4, NONE, {"leaky": 9.5e-9, "gru": 3.3e-8, "lstm": 2.1e-8})
 # H100, hidden 500, batch 256, eager: an epoch (600 + 50 batches) took 4.6 s at N = 2 and 5.8 s
 # at N = 12 (issue 15); the training step captured in a CUDA graph, 1.5 ms at T = 40
 # (../shared/gpu/README.md), is what the GPU itself works. GRU/LSTM: twice the leaky time

@@ -95,7 +95,7 @@ SCALES: Mapping[str, Scale] = {
     "cpu": Scale("cpu", hidden=64, gated_hidden=32, seeds=3, epochs=200, steps_per_epoch=100,
                  eval_steps=10, batch_size=128, time_budget=120.0, max_N=None,
                  tasks=("parity", "dms"), fixed_N=(4, 6, 8, 10, 12), fixed_taus=(1.0, 3.0),
-                 gated=("gru",), retrain_at=6, retrain_N=(8, 10, 12), retrain_epochs=10,
+                 gated=("gru", "lstm"), retrain_at=6, retrain_N=(8, 10, 12), retrain_epochs=10,
                  record_steps=100_000, record_trials=10, accuracy_steps=1000, accuracy_repeats=10,
                  perturb_draws=10),
     # the paper's network and training settings, capped to fit ~10 min on one H100 (see
