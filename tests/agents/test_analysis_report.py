@@ -74,13 +74,18 @@ def test_missing_runs_are_reported(tmp_path):
         analysis.analyze_run(tmp_path)
 
 
-def test_the_command_line_arguments_drive_analyze_run(tmp_path, capsys):
-    run = make_run(tmp_path / "run", lambda: LeakyRNN(12, (2,)))
+def analyze_arguments(*argv: str) -> argparse.Namespace:
+    """``argv`` parsed by the ``memtasks analyze`` arguments."""
     parser = argparse.ArgumentParser()
     analysis.add_analyze_arguments(parser)
-    args = parser.parse_args([str(run), "--steps", "800", "--trials", "1", "--repeats", "1",
-                              "--epsilons", "0", "0.2", "--fit-lag", "20", "--no-progress",
-                              "--tensorboard"])
+    return parser.parse_args(argv)
+
+
+def test_the_command_line_arguments_drive_analyze_run(tmp_path, capsys):
+    run = make_run(tmp_path / "run", lambda: LeakyRNN(12, (2,)))
+    args = analyze_arguments(str(run), "--steps", "800", "--trials", "1", "--repeats", "1",
+                             "--epsilons", "0", "0.2", "--fit-lag", "20", "--no-progress",
+                             "--tensorboard")
     assert analysis.run_analyze(args) == 0
     assert "written to" in capsys.readouterr().out
     out = run / "analysis"
@@ -130,11 +135,9 @@ def test_the_paper_protocol_writes_its_numbers_under_paper_and_draws_them(tmp_pa
 
 def test_analyze_takes_the_protocol_from_the_command_line(tmp_path, capsys):
     file = model_file(tmp_path / "net.pt")
-    parser = argparse.ArgumentParser()
-    analysis.add_analyze_arguments(parser)
-    args = parser.parse_args([str(file), "--protocol", "paper", "--steps", "600", "--trials", "1",
-                              "--repeats", "1", "--ablate-k", "1", "--epsilons", "0.3",
-                              "--no-progress"])
+    args = analyze_arguments(str(file), "--protocol", "paper", "--steps", "600", "--trials", "1",
+                             "--repeats", "1", "--ablate-k", "1", "--epsilons", "0.3",
+                             "--no-progress")
     assert analysis.run_analyze(args) == 0
     assert "paper protocol at N=3" in capsys.readouterr().out
     paper = json.loads((tmp_path / "analysis" / "net" / "analysis.json").read_text())["paper"]
