@@ -117,7 +117,10 @@ class CurriculumMixin:
     def update(self, accuracy_by_N: Mapping[int, float]) -> bool:
         """Apply the rule to the accuracy of each current head; return True when the head set changed."""
         heads = self.heads
-        accuracy = check_accuracy(accuracy_by_N, heads)
+        return self._apply_rule(check_accuracy(accuracy_by_N, heads), heads)
+
+    def _apply_rule(self, accuracy: Mapping[int, float], heads: tuple[int, ...]) -> bool:
+        """:meth:`update` with the accuracy checked against ``heads``, the env's current heads."""
         self.epoch += 1
         mean = sum(accuracy.values()) / len(accuracy)
         if not (mean > self.threshold and accuracy[max(heads)] > self.threshold):
@@ -143,7 +146,9 @@ class CurriculumMixin:
     @property
     def running_accuracy(self) -> dict[int, float]:
         """RL mode: {N: accuracy over the labelled steps of the last `window` episodes} (NaN: none yet)."""
-        heads = self.heads
+        return self._running_accuracy(self.heads)
+
+    def _running_accuracy(self, heads: tuple[int, ...]) -> dict[int, float]:
         correct = sum((c for c, _ in self._recent), np.zeros(len(heads), np.int64))
         labelled = sum((n for _, n in self._recent), np.zeros(len(heads), np.int64))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -177,10 +182,11 @@ class CurriculumMixin:
         self.episodes += int(done.sum())
         self._correct[done] = 0
         self._labelled[done] = 0
-        if len(self._recent) == self.window:
-            accuracy = self.running_accuracy
+        if len(self._recent) == self.window:  # the heads read once: a vector env asks every copy
+            heads = self.heads
+            accuracy = self._running_accuracy(heads)
             if not any(math.isnan(a) for a in accuracy.values()):
-                self.update(accuracy)
+                self._apply_rule(accuracy, heads)
         self._fresh |= done  # these copies start their next episode under the current heads
 
     def _count(self, info: Mapping[str, Any], copies: np.ndarray | None = None) -> None:
