@@ -128,7 +128,7 @@ def make_step(variant: str, hidden: int, batch: int, heads: tuple[int, ...], ste
 
     model = {"project": Project, "eager": PaperStyleRNN, "torch": TorchRNN}[variant](hidden, heads)
     model.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.1, nesterov=True)
+    optimizer = paper_optimizer(model.parameters())
 
     def train_step():
         inputs, targets = parity_batch(steps, batch, heads, device)
@@ -139,7 +139,7 @@ def make_step(variant: str, hidden: int, batch: int, heads: tuple[int, ...], ste
             loss = F.cross_entropy(logits.transpose(1, 2), targets) * len(heads)
         optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 2.0)
+        nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
         optimizer.step()
     return train_step
 

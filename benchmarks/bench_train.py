@@ -32,7 +32,7 @@ import curricula
 import memtasks  # noqa: F401  (registers the envs)
 from agents import LeakyRNN
 from agents.models.heads import Heads
-from agents.training.loop import paper_optimizer, sequence_loss, train
+from agents.training.loop import GRAD_CLIP, paper_optimizer, sequence_loss, train
 
 
 class CuDNNRNN(nn.Module):
@@ -61,7 +61,7 @@ def bare_loop(model, env, steps, batch, seed, device):
         loss = sequence_loss(logits, targets)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
         opt.step()
 
 
