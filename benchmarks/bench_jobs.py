@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from agents.training import History
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -38,8 +40,7 @@ def sweep(sweep_dir: Path, jobs: int, args: argparse.Namespace) -> float:
 
 def epoch_seconds(sweep_dir: Path) -> list[list[float]]:
     """Per run of the sweep, the seconds of each of its epochs."""
-    return [[r["seconds"] for r in json.loads(path.read_text())["records"]]
-            for path in sorted(sweep_dir.glob("*/seed_*/history.json"))]
+    return [History.read(path).seconds for path in sorted(sweep_dir.glob("*/seed_*/history.json"))]
 
 
 def main() -> None:
