@@ -54,5 +54,6 @@ def group_robustness(model: nn.Module, N: int, *, task: str = "parity", k: int |
     grids = {"weights": epsilons_weights, "tau": epsilons_tau}
     targets = ("weights", "tau") if hasattr(model, "taus") else ("weights",)
     sweeps = [perturbation_sweep(model, grids[target], target, task, N, draws=draws, seed=seed,
-                                 **accuracy_kwargs) for target in targets]
+                                 baseline=float(baseline.mean()), **accuracy_kwargs)
+              for target in targets]
     return GroupRobustness(N=N, k=k, baseline=baseline, ablation=ablation, sweeps=sweeps)

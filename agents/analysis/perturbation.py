@@ -96,11 +96,12 @@ def perturbation_sweep(model: nn.Module, epsilons: Sequence[float] = (0.0, 0.05,
                        target: str = "weights", task: str = "parity", N: int | None = None,
                        draws: int = 3, seed: int = 0,
                        retrain: Callable[[nn.Module], object] | None = None,
-                       **accuracy_kwargs) -> PerturbationSweep:
+                       baseline: float | None = None, **accuracy_kwargs) -> PerturbationSweep:
     """Mean accuracy of head ``N`` (default: the largest) for ``draws`` perturbations per ε.
 
     ``retrain`` (optional) is called on each perturbed copy and should train it in place, e.g.
     ``lambda m: agents.train(m, env, epochs=3)``; the accuracy after it is in ``retrained``.
+    ``baseline``: the intact model's mean accuracy on these streams where already scored.
     ``accuracy_kwargs`` go to :func:`accuracy` (steps, warmup, repeats, p, …).
     """
     draws = check_int(draws, "draws")
@@ -112,7 +113,7 @@ def perturbation_sweep(model: nn.Module, epsilons: Sequence[float] = (0.0, 0.05,
     def score(m: nn.Module) -> float:
         return float(accuracy(m, task, N, seed=seed, **accuracy_kwargs).mean())
 
-    baseline = score(model)
+    baseline = score(model) if baseline is None else baseline
     acc = np.empty((grid.size, draws))
     retrained = np.empty((grid.size, draws))  # returned only where there is retraining
     for i, epsilon in enumerate(grid):

@@ -26,7 +26,7 @@ from agents.analysis import figures
 from agents.analysis.activity import record
 from agents.analysis.autocorrelation import autocorrelation, population_autocorrelation
 from agents.analysis.dimensionality import dimensionality, paper_count
-from agents.analysis.group import PROJECT_EPSILONS, group_robustness
+from agents.analysis.group import group_robustness
 from agents.analysis.paper import (PaperMeasurements, measure_paper, paper_timescales,
                                    timescale_summary)
 from agents.analysis.perturbation import PerturbationSweep
@@ -57,7 +57,8 @@ class _Recording(TypedDict):
 
 
 class _Grids(TypedDict, total=False):
-    """The perturbation grids given to :func:`measure_paper` (its defaults where absent)."""
+    """The perturbation grids given to :func:`measure_paper` or :func:`group_robustness` (their
+    defaults where absent)."""
 
     epsilons_weights: Sequence[float]
     epsilons_tau: Sequence[float]
@@ -291,7 +292,7 @@ def analyze_run(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     else:
         bar.set_postfix_str("ablation and perturbation")
         scoring = {"steps": accuracy_steps, "warmup": warmup, "repeats": repeats, "seed": seed}
-        _project_robustness(final, task, scoring, ablate_k, epsilons, draws, out, results)
+        _project_robustness(final, task, scoring, ablate_k, grids, draws, out, results)
         bar.update(2)
     bar.close()
     (out / RESULTS).write_text(json.dumps(results, indent=1, allow_nan=False))
@@ -329,13 +330,11 @@ def _paper_stage(tau: np.ndarray, ac: np.ndarray, fit: TimescaleFit, ratios: np.
 
 
 def _project_robustness(final: Stage, task: str, scoring: dict, ablate_k: int | None,
-                        epsilons: Sequence[float] | None, draws: int, out: Path,
-                        results: dict) -> None:
+                        grids: _Grids, draws: int, out: Path, results: dict) -> None:
     """The project's group ablation and perturbation sweeps of the final network: figures and
     the ``ablation`` and ``perturbation`` sections of ``results``."""
-    grid = PROJECT_EPSILONS if epsilons is None else epsilons
-    measured = group_robustness(final.model, final.N, task=task, k=ablate_k, epsilons_weights=grid,
-                                epsilons_tau=grid, draws=draws, **scoring)
+    measured = group_robustness(final.model, final.N, task=task, k=ablate_k, **grids, draws=draws,
+                                **scoring)
     bars = {"intact": measured.baseline,
             **{f"{measured.k} {GROUPS[how]}": acc for how, acc in measured.ablation.items()}}
     figures.plot_ablation(bars, float(measured.baseline.mean()), out / "ablation.png", N=final.N,
