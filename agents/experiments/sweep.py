@@ -303,7 +303,9 @@ def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,
     running: list[tuple[SweepRun, Any]] = []
 
     def submit() -> None:
-        batch = [s for s in pending if ready is None or ready(s)][:max(0, window - len(running))]
+        free = window - len(running)  # ready() may read a run's history: asked only with room
+        batch = list(itertools.islice((s for s in pending if ready is None or ready(s)),
+                                      max(0, free)))
         if not batch:
             return
         for s in batch:
