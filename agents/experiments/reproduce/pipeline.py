@@ -19,6 +19,7 @@ from agents.experiments.reproduce.report import (display_path, read_numbers, ren
                                                  write_numbers)
 from agents.experiments.reproduce.run import run_plan
 from agents.experiments.sweep import ExecutorConfig, SweepResult, SweepRun, run_sweep
+from agents.training.runstate import save_json
 
 WALL = "wall.json"  # seconds of each invocation that trained, under OUT/reproduction
 
@@ -145,7 +146,7 @@ def reproduce(scale: Scale, out: Path, command: str, progress: bool = True,
     wall_file = target / WALL
     walls = json.loads(wall_file.read_text()) if wall_file.exists() else []
     walls.append(time.perf_counter() - started)
-    wall_file.write_text(json.dumps(walls))
+    save_json(walls, wall_file)  # atomically: a kill mid-write must not break later calls
     meta = {"scale": scale.name, "command": command, "protocol": protocol,
             "sizes": sizes(scale), "runs": len(plan),
             "device": machine(plan), "torch": torch.__version__, "wall_seconds": walls,
