@@ -13,7 +13,7 @@ from torch import nn
 
 from agents.models.heads import HeadedModel, Heads, check_hidden_memory, check_inputs
 from agents.models.recurrence import scan
-from memtasks.checks import FLOAT32_MAX, check_int
+from memtasks.checks import FLOAT32_MAX, check_choice, check_int
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")
@@ -109,12 +109,9 @@ class LeakyRNN(HeadedModel):
                                  f"that float32 holds (at most {FLOAT32_MAX:.3g})")
         if not isinstance(train_tau, bool):
             raise TypeError(f"train_tau={train_tau!r} is not accepted: expected True or False")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation={activation!r} is not accepted: expected one of {ACTIVATIONS}")
-        if h0 not in H0_MODES:
-            raise ValueError(f"h0={h0!r} is not accepted: expected one of {H0_MODES}")
-        if leak not in LEAKS:
-            raise ValueError(f"leak={leak!r} is not accepted: expected one of {LEAKS}")
+        check_choice(activation, "activation", ACTIVATIONS)
+        check_choice(h0, "h0", H0_MODES)
+        check_choice(leak, "leak", LEAKS)
         self.tau_init, self.train_tau, self.activation, self.h0 = tau, train_tau, activation, h0
         self.leak = leak
         tau_values = torch.empty(self.hidden_size)
