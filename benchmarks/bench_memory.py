@@ -36,7 +36,8 @@ def one_step(hidden: int, batch: int, max_n: int, seq_len: int, labels: str) -> 
 
     import memtasks
     from agents import LeakyRNN
-    from agents.training.loop import GRAD_CLIP, paper_optimizer, sequence_loss
+    from agents.training.loop import GRAD_CLIP, paper_optimizer
+    from agents.training.steps import sequence_loss
 
     torch.set_num_threads(1)
     torch.manual_seed(0)

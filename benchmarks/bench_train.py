@@ -32,7 +32,8 @@ import curricula
 import memtasks  # noqa: F401  (registers the envs)
 from agents import LeakyRNN
 from agents.models.heads import Heads
-from agents.training.loop import GRAD_CLIP, paper_optimizer, sequence_loss, train
+from agents.training.loop import GRAD_CLIP, paper_optimizer, train
+from agents.training.steps import sequence_loss
 
 
 class CuDNNRNN(nn.Module):

@@ -32,8 +32,7 @@ from agents.training.graphs import EagerSteps, GraphedSteps, check_graphs, make_
 from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
 from agents.training.paths import check_dir, make_out_dir
-from agents.training.steps import (count_correct, optimizer_params,  # noqa: F401 (public too)
-                                   sequence_loss)
+from agents.training.steps import optimizer_params
 from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
                              check_threshold)
 

@@ -10,8 +10,8 @@ import torch
 
 import curricula
 from agents.training import runstate
-from agents.training.loop import (EpochRecord, History, NonFiniteLossError, count_correct,
-                                  sequence_loss, solved_N, train)
+from agents.training.loop import EpochRecord, History, NonFiniteLossError, solved_N, train
+from agents.training.steps import count_correct, sequence_loss
 
 SMALL = dict(epochs=2, steps_per_epoch=3, eval_steps=2, batch_size=8, progress=False)
 

@@ -12,7 +12,8 @@ from torch import nn
 
 from agents import LeakyRNN
 from agents.training import runstate
-from agents.training.loop import paper_optimizer, sequence_loss, train
+from agents.training.loop import paper_optimizer, train
+from agents.training.steps import sequence_loss
 
 RUN = dict(steps_per_epoch=3, eval_steps=2, batch_size=8, seed=5, progress=False)
 
