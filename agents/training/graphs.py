@@ -67,6 +67,12 @@ def optimizer_support(optimizer: torch.optim.Optimizer) -> str | None:
     return f"optimizer {type(optimizer).__name__} is neither SGD nor built with capturable=True"
 
 
+def _refuse_forced(graphs: bool | None, reason: str | None) -> None:
+    """Raise where ``graphs=True`` asks for graphs that cannot run, for ``reason``."""
+    if graphs and reason is not None:
+        raise ValueError(f"graphs=True is not accepted: {reason}; expected None or False")
+
+
 def check_graphs(graphs: Any, model: nn.Module, device: torch.device) -> bool | None:
     """Check ``train``'s ``graphs`` argument against the device and the model; False where
     graphs cannot run, else ``graphs`` (None: decided by the optimizer, :func:`make_steps`)."""
@@ -74,8 +80,7 @@ def check_graphs(graphs: Any, model: nn.Module, device: torch.device) -> bool | 
         raise TypeError(f"graphs={graphs!r} is not accepted: expected None, True or False")
     reason = (f"CUDA graphs need a CUDA device, not {str(device)!r}" if device.type != "cuda"
               else model_support(model))
-    if graphs and reason is not None:
-        raise ValueError(f"graphs=True is not accepted: {reason}; expected None or False")
+    _refuse_forced(graphs, reason)
     return False if reason is not None else graphs
 
 
@@ -245,8 +250,7 @@ def make_steps(model: nn.Module, optimizer: torch.optim.Optimizer, grad_clip: fl
     """The steps ``train`` runs: graphed where ``graphs`` (from :func:`check_graphs`) and the
     optimizer allow, else eager; ``graphs=True`` with an optimizer that cannot: ValueError."""
     reason = None if graphs is False else optimizer_support(optimizer)
-    if graphs and reason is not None:
-        raise ValueError(f"graphs=True is not accepted: {reason}; expected None or False")
+    _refuse_forced(graphs, reason)
     if graphs is not False and reason is None:
         return GraphedSteps(model, optimizer, grad_clip, device)
     return EagerSteps(model, optimizer, grad_clip, device)

@@ -579,10 +579,11 @@ def _save_run(path: Path, model: nn.Module, env: Any, optimizer: torch.optim.Opt
               history: History, rng: np.random.Generator, device: torch.device,
               config: dict[str, Any]) -> None:
     """Write ``checkpoint.pt`` and ``history.json`` (the state ready for the next epoch)."""
+    recorded = history.to_dict()
     runstate.save_state({
         "epoch": len(history), "heads": list(_heads(env)), "model": model.state_dict(),
         "optimizer": optimizer.state_dict(), "param_names": _param_names(model, optimizer),
         "curriculum": env.state_dict() if hasattr(env, "update") else None,
-        "history": history.to_dict(), "rng": runstate.capture_rng(rng, device), "config": config,
+        "history": recorded, "rng": runstate.capture_rng(rng, device), "config": config,
     }, path)
-    runstate.save_json(history.to_dict(), path.parent / runstate.HISTORY)
+    runstate.save_json(recorded, path.parent / runstate.HISTORY)
