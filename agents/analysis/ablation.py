@@ -33,6 +33,14 @@ SELECTIONS = ("largest", "smallest", "random")
 ABLATION_NAMES = {"largest": "longest", "smallest": "shortest", "random": "random"}  # by τ
 
 
+def check_head(model: nn.Module, N: object) -> tuple[int, ...]:
+    """The model's heads, where one of them is ``N``; else a ValueError naming them."""
+    heads = tuple(headed(model).heads)
+    if N not in heads:
+        raise ValueError(f"N={N!r} is not accepted: the model has heads {heads}")
+    return heads
+
+
 def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 1000,
              warmup: int = 100, repeats: int = 10, seed: int = 0, p: float = 0.5,
              chunk: int = 1000) -> np.ndarray:
@@ -46,9 +54,7 @@ def accuracy(model: nn.Module, task: str = "parity", N: int = 5, steps: int = 10
         float array ``(repeats,)``, the fraction correct on each stream.
     """
     net = headed(model)
-    heads = tuple(net.heads)
-    if N not in heads:
-        raise ValueError(f"N={N!r} is not accepted: the model has heads {heads}")
+    heads = check_head(model, N)
     steps, repeats = check_int(steps, "steps"), check_int(repeats, "repeats")
     warmup = check_int(warmup, "warmup", minimum=0)
     probability = check_probability(p, "p")

@@ -38,15 +38,14 @@ from tqdm.auto import tqdm
 
 from memtasks.checks import check_int
 from memtasks.tasks import validate_task
-from agents.analysis.ablation import (ABLATION_NAMES, SELECTIONS, accuracy, select_neurons,
-                                      single_ablations)
+from agents.analysis.ablation import (ABLATION_NAMES, SELECTIONS, accuracy, check_head,
+                                      select_neurons, single_ablations)
 from agents.analysis.activity import activity_chunks
 from agents.analysis.autocorrelation import RunningAutocorrelation
 from agents.analysis.dimensionality import TrialCovariance, check_variance, paper_count
 from agents.analysis.perturbation import perturb, relative_accuracy
 from agents.analysis.timescales import (TimescaleFit, fit_timescales_paper, paper_tau_net_summary,
                                         raw_timescales)
-from agents.models.protocol import headed
 
 ABLATED_FRACTION = 0.04  # the paper's 20 of 500 neurons
 CHUNK = 1000
@@ -185,8 +184,7 @@ def paper_robustness(model: nn.Module, N: int, *, task: str = "parity", k: int |
     """Accuracy of the head for ``N`` intact, after single-neuron ablations by raw τ and after
     perturbations, by the paper's protocol (module docstring); ``bar`` advances per network."""
     task = validate_task(task)
-    if N not in tuple(headed(model).heads):
-        raise ValueError(f"N={N!r} is not accepted: the model has heads {tuple(headed(model).heads)}")
+    check_head(model, N)
     for name, value, minimum in (("accuracy_steps", accuracy_steps, 1), ("warmup", warmup, 0),
                                  ("repeats", repeats, 1), ("draws", draws, 1)):
         check_int(value, name, minimum)
@@ -228,8 +226,7 @@ def measure_paper(model: nn.Module, N: int, *, task: str = "parity", k: int | No
                   progress: bool = True) -> PaperMeasurements:
     """Run the paper protocol on ``model`` at head ``N`` (the arguments of :func:`paper_protocol`)."""
     validate_task(task)
-    if N not in tuple(headed(model).heads):
-        raise ValueError(f"N={N!r} is not accepted: the model has heads {tuple(headed(model).heads)}")
+    check_head(model, N)
     fit_lag = check_int(fit_lag, "fit_lag", minimum=4)
     for name, value, minimum in (("trials", trials, 1), ("steps", steps, fit_lag + 1),
                                  ("burn_in", burn_in, 0), ("accuracy_steps", accuracy_steps, 1),
