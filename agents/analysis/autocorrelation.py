@@ -23,6 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft as sp_fft
 
+from memtasks.checks import check_choice
+
 _BLOCK_ELEMENTS = 1 << 22  # FFT work per block: keeps memory bounded for long recordings
 AVERAGES = ("trials", "pooled")
 
@@ -45,12 +47,6 @@ def _validate_activity(act: object, max_lag: object) -> tuple[np.ndarray, int]:
     if array.ndim == 1:
         array = array[:, None]
     return (array if array.ndim == 3 else array[None]), int(max_lag)
-
-
-def _check_average(average: object) -> str:
-    if average not in AVERAGES:
-        raise ValueError(f"average={average!r} is not accepted: expected one of {AVERAGES}")
-    return average
 
 
 def _trial_covariance(series: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +93,7 @@ def autocorrelation(act: np.ndarray, max_lag: int = 200, average: str = "trials"
         a neuron that is constant in every trial.
     """
     array, max_lag = _validate_activity(act, max_lag)
-    average = _check_average(average)
+    average = check_choice(average, "average", AVERAGES)
     covariance, constant = zip(*(_trial_covariance(trial, max_lag) for trial in array))
     result = _normalise(np.stack(covariance), np.stack(constant)[:, None, :], average)
     return result[:, 0] if np.ndim(act) == 1 else result
@@ -125,7 +121,7 @@ class RunningAutocorrelation:
         if not isinstance(max_lag, numbers.Integral) or isinstance(max_lag, bool) or int(max_lag) < 0:
             raise ValueError(f"max_lag={max_lag!r} is not accepted: expected an int >= 0")
         self.max_lag: int = int(max_lag)
-        self.average: str = _check_average(average)
+        self.average: str = check_choice(average, "average", AVERAGES)
         self.steps: int = 0  # 0 until the first chunk, which sets the shapes of the sums below
         self._sums: npt.NDArray[np.float64] = np.zeros((0, 0, self.max_lag + 1))
         self._total: npt.NDArray[np.float64] = np.zeros((0, 0))
