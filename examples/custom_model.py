@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
                     optimizer=lambda params: torch.optim.Adam(params, lr=1e-3),  # your optimizer
                     progress=not args.no_progress)
     print(summary_table(history))
-    print(f"Largest N solved: {max(history.solved_N, default=0)}; "
+    print(f"Largest N solved: {history.largest_N}; "
           f"run directory: {args.logdir} (tensorboard --logdir {args.logdir})")
 
 

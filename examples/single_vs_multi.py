@@ -31,8 +31,7 @@ def plot(histories: dict[str, History], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name, history in histories.items():
         epochs = range(1, len(history) + 1)
-        reached = [max(history.solved_N[:e]) for e in epochs]  # best so far
-        ax.step(list(epochs), reached, where="post", label=name)
+        ax.step(list(epochs), history.largest_N_so_far, where="post", label=name)
     ax.set_xlabel("epoch")
     ax.set_ylabel("largest N solved")
     ax.set_title("N-parity, leaky RNN")
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     plot(histories, png)
     print(f"\n{'curriculum':<12} {'epochs':>6} {'largest N solved':>16}")
     for name, history in histories.items():
-        print(f"{name:<12} {len(history):>6} {max(history.solved_N, default=0):>16}")
+        print(f"{name:<12} {len(history):>6} {history.largest_N:>16}")
     print(f"\nPlot: {png}\nTensorBoard: tensorboard --logdir {args.out}")
 
 

@@ -29,7 +29,7 @@ LEAKS = ("inside", "outside")
 
 def table(results: dict[tuple[str, str], History]) -> str:
     """One row per run, then per leak the multi-head minus single-head difference in N solved."""
-    solved = {key: max(history.solved_N, default=0) for key, history in results.items()}
+    solved = {key: history.largest_N for key, history in results.items()}
     lines = [f"{'curriculum':<12} {'leak':<8} {'epochs':>6} {'largest N solved':>16} {'tau mean':>8}"]
     for (name, leak), history in results.items():
         tau = history.records[-1].tau_mean if history.records else float("nan")

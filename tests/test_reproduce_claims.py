@@ -111,10 +111,10 @@ def _history(heads_acc, tau=None):
 def test_history_numbers():
     h = _history([((2,), {2: 0.5}), ((2,), {2: 0.99}), ((3,), {3: 0.99}), ((4,), {4: 0.7})],
                  tau=[1.0, 1.1, 1.2, 1.3])
-    assert C.max_N(h) == 3
-    assert C.curve(h) == [0, 2, 3, 3]
-    assert C.first_epoch(C.curve(h), 3) == 3 and C.first_epoch(C.curve(h), 4) is None
-    assert C.within(C.curve(h), 2) == 2 and C.within(C.curve(h), 99) == 3
+    assert h.largest_N == 3
+    assert h.largest_N_so_far == [0, 2, 3, 3]
+    assert C.first_epoch(h.largest_N_so_far, 3) == 3 and C.first_epoch(h.largest_N_so_far, 4) is None
+    assert C.within(h.largest_N_so_far, 2) == 2 and C.within(h.largest_N_so_far, 99) == 3
     assert C.stage_taus(h) == {2: (1.1, pytest.approx(0.11)), 3: (1.2, 0.12), 4: (1.3, 0.13)}
 
 

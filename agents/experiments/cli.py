@@ -95,7 +95,7 @@ def _run_train(args: argparse.Namespace) -> int:
     config, logdir = run_config(args)
     history = train_run(config, logdir, resume=args.resume, progress=not args.no_progress)
     print(summary_table(history))
-    print(f"stopped: {history.stop_reason}; largest N solved: {max(history.solved_N, default=0)}")
+    print(f"stopped: {history.stop_reason}; largest N solved: {history.largest_N}")
     print(f"run directory: {logdir}\nwatch it: tensorboard --logdir {logdir}")
     return 0
 

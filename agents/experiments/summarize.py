@@ -21,6 +21,7 @@ import numpy as np
 
 from agents.training.loop import History
 from agents.training.paths import int_at_least, make_out_dir, path_argument
+from agents.training.runstate import HISTORY
 
 CSV, MARKDOWN, FIGURE = "summary.csv", "summary.md", "n_reached.png"
 
@@ -41,11 +42,11 @@ class Run:
         naming the file or directory if it is not one."""
         if not path.name.removeprefix("seed_").isdigit():
             raise ValueError(f"{path} is not a run of the sweep: expected a directory seed_<int>")
-        history = History.read(path / "history.json")
+        history = History.read(path / HISTORY)
         last = history.records[-1] if history.records else None
         nan = float("nan")
         return cls(int(path.name.removeprefix("seed_")),
-                   np.maximum.accumulate(np.asarray(history.solved_N or [0], dtype=float)),
+                   np.asarray(history.largest_N_so_far or [0], dtype=float),
                    np.cumsum(history.seconds or [0.0]),
                    nan if last is None or last.tau_mean is None else last.tau_mean,
                    nan if last is None or last.tau_std is None else last.tau_std)

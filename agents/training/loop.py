@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import json
 import os
 import random
@@ -97,11 +98,21 @@ class History:
         """Per epoch, the largest N whose accuracy exceeded ``threshold`` (0 if none)."""
         return [solved_N(r.accuracy, self.threshold) for r in self.records]
 
+    @property
+    def largest_N(self) -> int:
+        """The largest N solved in any epoch (0 if none)."""
+        return max(self.solved_N, default=0)
+
+    @property
+    def largest_N_so_far(self) -> list[int]:
+        """Per epoch, the largest N solved up to and including it."""
+        return list(itertools.accumulate(self.solved_N, max))
+
     def ended(self, epochs: int, target_N: int | None = None) -> bool:
         """Whether a run with this history has nothing left to train towards ``epochs`` and
         ``target_N``: its curriculum finished, it has the epochs, or it solved the target."""
         return (self.stop_reason == "finished" or len(self) >= epochs
-                or (target_N is not None and max(self.solved_N, default=0) >= target_N))
+                or (target_N is not None and self.largest_N >= target_N))
 
     def to_dict(self) -> dict[str, Any]:
         records = [dict(dataclasses.asdict(r), heads=list(r.heads),

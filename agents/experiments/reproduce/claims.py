@@ -83,24 +83,14 @@ class Evidence:
 
 # ---- numbers from histories, and reading them back ---------------------------------------------
 
-def max_N(history: History) -> int:
-    """The largest N the run solved (0 if none)."""
-    return max(history.solved_N, default=0)
+def first_epoch(curve: Sequence[int], n: int) -> int | None:
+    """The first epoch (1-based) at which ``curve`` reached N = ``n`` (None: never)."""
+    return next((e + 1 for e, best in enumerate(curve) if best >= n), None)
 
 
-def curve(history: History) -> list[int]:
-    """The largest N solved so far, at each epoch."""
-    return np.maximum.accumulate(history.solved_N).tolist() if len(history) else []
-
-
-def first_epoch(curve_: Sequence[int], n: int) -> int | None:
-    """The first epoch (1-based) at which ``curve_`` reached N = ``n`` (None: never)."""
-    return next((e + 1 for e, best in enumerate(curve_) if best >= n), None)
-
-
-def within(curve_: Sequence[int], epochs: int) -> int:
+def within(curve: Sequence[int], epochs: int) -> int:
     """The largest N solved in the first ``epochs`` epochs."""
-    return int(curve_[:epochs][-1]) if len(curve_) else 0
+    return int(curve[:epochs][-1]) if len(curve) else 0
 
 
 def stage_taus(history: History) -> dict[int, tuple[float, float]]:
@@ -359,7 +349,8 @@ def claim1(ev: Evidence) -> Claim:
     numbers = {}
     for task in sorted({s.task for s in ev.specs if 1 in s.claims}):
         runs = {c: [h for _, h in _leaky(ev, c, task=task)] for c in ("single", "multi")}
-        numbers[task] = {c: {"max_N": [max_N(h) for h in hs], "curves": [curve(h) for h in hs]}
+        numbers[task] = {c: {"max_N": [h.largest_N for h in hs],
+                             "curves": [h.largest_N_so_far for h in hs]}
                          for c, hs in runs.items()}
     return Claim(1, "Multi-head reaches larger N than single-head, and each N sooner", PAPER_TEXT[1],
                  numbers)
@@ -389,7 +380,7 @@ def claim2(ev: Evidence) -> Claim:
     return Claim(2, "Without a curriculum, training fails beyond some N", PAPER_TEXT[2],
                  {"best_accuracy": dict(sorted(best.items())), "solved": solved,
                   "threshold": h_threshold(ev), "epochs": epochs,
-                  "multi_head_max_N": [within(curve(h), epochs or len(h))
+                  "multi_head_max_N": [within(h.largest_N_so_far, epochs or len(h))
                                        for _, h in _leaky(ev, "multi")]}, note=note)
 
 
@@ -402,9 +393,9 @@ def claim3(ev: Evidence) -> Claim:
     fixed = {t: _leaky(ev, "multi", fixed_tau=t) for t in taus}
     runs = [r for arm in [*arms.values(), *fixed.values()] for r in arm]
     epochs = min((s.epochs for s, _ in runs), default=0)
-    numbers: dict[str, Any] = {k: [within(curve(h), epochs) for _, h in arm]
+    numbers: dict[str, Any] = {k: [within(h.largest_N_so_far, epochs) for _, h in arm]
                                for k, arm in arms.items()}
-    numbers["multi_fixed"] = {t: [within(curve(h), epochs) for _, h in arm]
+    numbers["multi_fixed"] = {t: [within(h.largest_N_so_far, epochs) for _, h in arm]
                               for t, arm in fixed.items() if arm}
     numbers["epochs"] = epochs
     return Claim(3, "Fixed τ: τ = 1 suffices multi-head; larger τ and single-head do worse",
@@ -471,8 +462,8 @@ def claim8(ev: Evidence) -> Claim:
     """Claim 8: the multi-head curriculum also helps GRUs and LSTMs."""
     numbers = {}
     for model in sorted({s.model for s in ev.specs if 8 in s.claims}):
-        fixed = [(s.heads[0], max_N(h)) for s, h in ev.runs(curriculum="none", model=model)]
-        numbers[model] = {c: [max_N(h) for _, h in ev.runs(curriculum=c, model=model)]
+        fixed = [(s.heads[0], h.largest_N) for s, h in ev.runs(curriculum="none", model=model)]
+        numbers[model] = {c: [h.largest_N for _, h in ev.runs(curriculum=c, model=model)]
                           for c in ("single", "multi")}
         numbers[model]["none"] = [max((n for n, best in fixed if best >= n), default=0)] \
             if fixed else []
@@ -488,7 +479,7 @@ def claim9(ev: Evidence) -> Claim:
         source = next(s for s in ev.specs if s.name == spec.init_from[0])
         h, n = ev.histories[spec.name], spec.heads[0]
         numbers[source.curriculum].setdefault(n, []).append(
-            [first_epoch(curve(h), n), h.records[-1].accuracy[n]])
+            [first_epoch(h.largest_N_so_far, n), h.records[-1].accuracy[n]])
     blocked = sorted({reason for reason in ev.blocked.values()})
     return Claim(9, "Multi-head networks learn new, larger N faster when retrained", PAPER_TEXT[9],
                  {c: dict(sorted(v.items())) for c, v in numbers.items()}, note="; ".join(blocked))

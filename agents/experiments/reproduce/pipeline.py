@@ -11,7 +11,7 @@ import torch
 
 from agents.experiments.config import is_finished, read_history, source_model
 from agents.experiments.reproduce import measure
-from agents.experiments.reproduce.claims import Evidence, evaluate, max_N
+from agents.experiments.reproduce.claims import Evidence, evaluate
 from agents.experiments.reproduce.cost import (CPU, DeviceCost, analysis_seconds, cost_of,
                                                detect_gpu, packed_seconds, run_seconds)
 from agents.experiments.reproduce.plan import PlannedRun, Scale, make_plan
@@ -69,8 +69,8 @@ def gather(plan: list[PlannedRun], runs_dir: Path, scale: Scale, cache: Path,
     for spec in measured:
         partner = next((p for p in measured if p.seed == spec.seed and p.task == spec.task
                         and p.curriculum != spec.curriculum), None)
-        N = None if partner is None else min(max_N(histories[spec.name]),
-                                             max_N(histories[partner.name]))
+        N = None if partner is None else min(histories[spec.name].largest_N,
+                                             histories[partner.name].largest_N)
         jobs.append((runs_dir / spec.name, N if N is not None and N >= 2 else None, spec.task))
     workers = min(len(jobs), scale.jobs or 1)
     for spec, (taus, robust) in zip(measured, measure.measure_runs(
