@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from agents.analysis.ablation import ABLATION_NAMES
 from agents.experiments.reproduce.plan import PlannedRun
