@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+import torch
+
+from agents.experiments.config import DEVICES
 from agents.experiments.reproduce.claims import Claim
 from agents.experiments.reproduce.measure import PROTOCOLS
 from agents.experiments.reproduce.pipeline import describe, report_from, reproduce
-from agents.experiments.reproduce.plan import SCALES, get_scale, make_plan
+from agents.experiments.reproduce.plan import SCALES, make_plan
 from agents.experiments.reproduce.report import (NUMBERS, command_line, display_path,
                                                  read_numbers, write_numbers)
-from agents.experiments.reproduce.run import set_threads
 from agents.experiments.sweep_cli import add_executor_arguments, executor_config, print_result
-from agents.training.paths import make_out_dir, path_argument
+from agents.training.paths import int_at_least, make_out_dir, path_argument
 
 
 def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,10 +42,10 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a note for the report's header, e.g. what changed since the last "
                              "report; kept in numbers.json (with --report-only: replaces the "
                              "stored one, \"\" removes it)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
+    parser.add_argument("--device", choices=DEVICES, default=None,
                         help="where the runs train (default: cuda at gpu and paper scale, else "
                              "cpu; GRUs/LSTMs train on cpu at gpu scale)")
-    parser.add_argument("--threads", type=int, default=1, metavar="T",
+    parser.add_argument("--threads", type=int_at_least(1), default=1, metavar="T",
                         help="torch CPU threads of the runs trained here (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_executor_arguments(parser.add_argument_group(
@@ -67,8 +69,6 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
     Exit code 1 when a sweep job failed (the report is written all the same).
     """
-    if args.threads < 1:
-        raise ValueError(f"--threads {args.threads} is not accepted: expected an int >= 1")
     if args.compare is not None and not args.compare.is_file():
         raise FileNotFoundError(f"--compare {args.compare}: no such file")
     target = args.out / "reproduction"
@@ -84,14 +84,14 @@ def run_reproduce(args: argparse.Namespace) -> int:
         doc = write_numbers(claims, meta, target)
         print(f"report written to {report_from(doc, target, args.compare)}")
         return 0
-    scale = get_scale(args.scale)
+    scale = SCALES[args.scale]
     if args.device is not None:
         scale = dataclasses.replace(scale, device=args.device)
     print(describe(make_plan(scale), scale, args.jobs), flush=True)
     if args.dry_run:
         return 0
     make_out_dir(args.out, "--out")
-    set_threads(args.threads)
+    torch.set_num_threads(args.threads)  # the runs trained here
     executor = executor_config(args, scale.device == "cuda")
     if scale.jobs is not None:  # packed onto this machine: the scale's jobs, a thread each
         executor = dataclasses.replace(executor, jobs=executor.jobs or scale.jobs,

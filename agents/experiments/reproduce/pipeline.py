@@ -105,8 +105,7 @@ def train_all(plan: list[PlannedRun], scale: Scale, runs_dir: Path, progress: bo
     """Train every unfinished run: here one after the other (smoke, cpu), or as sweep jobs,
     longest first, a run that starts from another once that one has solved its N."""
     if scale.trains_locally:
-        return None, {o.spec.name: o.reason for o in run_plan(plan, runs_dir, progress)
-                      if o.status == "blocked"}
+        return None, run_plan(plan, runs_dir, progress)
     jobs = [s.sweep_run() for s in longest_first(plan, gpu_cost(plan)[0])]
     cuda = any(s.device == "cuda" for s in plan)
     executor = executor or ExecutorConfig(jobs=scale.jobs, cpus=1, gpus=int(cuda))

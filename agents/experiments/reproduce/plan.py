@@ -167,10 +167,3 @@ def make_plan(scale: Scale) -> list[PlannedRun]:
         init_from=(src.name, scale.retrain_at)), (9,))
         for src in sources for n in scale.retrain_N]
     return plan
-
-
-def get_scale(name: str) -> Scale:
-    """The scale called ``name``; ValueError naming the accepted ones otherwise."""
-    if name not in SCALES:
-        raise ValueError(f"scale={name!r} is not accepted: expected one of {', '.join(SCALES)}")
-    return SCALES[name]
