@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from agents.training.loop import History
 from agents.training.paths import int_at_least, make_out_dir, path_argument
@@ -147,12 +148,8 @@ def markdown(rows: list[dict], reach: tuple[int, ...]) -> str:
 
 def plot(runs: dict[str, list[Run]], path: Path) -> None:
     """N reached against epochs: the mean over seeds per condition, a band of ± one sd."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))  # no pyplot: the caller's matplotlib backend is left alone
+    ax = fig.subplots()
     for condition, group in runs.items():
         length = max(len(r.n_reached) for r in group)
         # a run that stopped early (target reached, curriculum finished) keeps its last N
@@ -167,7 +164,6 @@ def plot(runs: dict[str, list[Run]], path: Path) -> None:
     ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def write_summary(sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
