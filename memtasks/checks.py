@@ -24,6 +24,12 @@ def reject(name: str, value: object, expected: str, error: type[Exception] = Val
     return error(f"{name}={value!r} is not accepted: expected {expected}")
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message, else its type's name: for one-line reports."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def is_int(value: object) -> bool:
     """True for Python and numpy integers, False for bools."""
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))

@@ -24,26 +24,22 @@ from agents.experiments.sweep_cli import add_sweep_arguments, run_sweep_command
 from agents.experiments.train_flags import add_train_arguments, given
 from agents.training.loop import TrainingInterrupted
 from agents.training.monitor import summary_table
+from memtasks.checks import first_line
 from memtasks.version import __version__
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process ended by Ctrl-C
 
 
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
 def _interrupted(error: KeyboardInterrupt) -> str:
     if isinstance(error, TrainingInterrupted) and error.kept:
-        return (f"{_first_line(error)}; continue with: memtasks train --logdir "
+        return (f"{first_line(error)}; continue with: memtasks train --logdir "
                 f"{error.checkpoint_dir} --resume")
-    return _first_line(error) if str(error) else "interrupted"
+    return first_line(error) if str(error) else "interrupted"
 
 
 def _os_error(error: OSError) -> str:
     if error.filename is None or type(error).__str__ is not OSError.__str__:
-        return _first_line(error)
+        return first_line(error)
     return f"cannot use '{error.filename}': {error.strerror}"
 
 
@@ -58,10 +54,10 @@ def run_command(command: str, run: Callable[[], int]) -> int:
         say(_interrupted(error))
         return INTERRUPTED
     except FloatingPointError as error:  # training diverged: not a usage error
-        say(_first_line(error))
+        say(first_line(error))
         return 1
     except (ValueError, TypeError, FileNotFoundError, LookupError) as error:
-        say(f"error: {_first_line(error)}")
+        say(f"error: {first_line(error)}")
         return 2
     except OSError as error:
         say(f"error: {_os_error(error)}")

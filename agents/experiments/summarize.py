@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from agents.training.loop import History
 from agents.training.paths import int_at_least, make_out_dir, path_argument
 from agents.training.runstate import HISTORY
+from memtasks.checks import first_line
 
 CSV, MARKDOWN, FIGURE = "summary.csv", "summary.md", "n_reached.png"
 
@@ -77,7 +78,7 @@ def read_sweep(sweep_dir: str | os.PathLike,
         try:
             run = Run.read(history.parent)
         except (OSError, ValueError) as error:
-            warn(f"skipped: {str(error).splitlines()[0]}")
+            warn(f"skipped: {first_line(error)}")
             continue
         runs.setdefault(history.parent.parent.name, []).append(run)
     if not runs:

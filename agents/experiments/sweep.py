@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from agents.experiments.config import RunConfig, run_status, train_run
 from agents.training.runstate import save_json
-from memtasks.checks import check_choice, reject
+from memtasks.checks import check_choice, first_line, reject
 
 SWEEP_FILE = "sweep.json"
 LOGS = "logs"
@@ -250,7 +250,7 @@ def read_sweep_file(sweep_dir: str | os.PathLike) -> list[SweepRun]:
         return [SweepRun.from_dict(run) for run in data["runs"]]
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{path} is not a sweep file this version can read: "
-                         f"{str(exc).splitlines()[0]}") from None
+                         f"{first_line(exc)}") from None
 
 
 def run_sweep(runs: Iterable[SweepRun], sweep_dir: str | os.PathLike,

@@ -32,7 +32,7 @@ from agents.experiments.sweep import (EXECUTORS, ExecutorConfig, Grid, SweepResu
                                       run_sweep)
 from agents.experiments.train_flags import parse_settings
 from agents.training.paths import float_above, int_at_least, path_argument
-from memtasks.checks import SEED_MAX, is_int, is_real
+from memtasks.checks import SEED_MAX, first_line, is_int, is_real
 
 GRID_KEYS = ("task", "curriculum", "model", "tau", "seeds", "set")
 
@@ -136,7 +136,7 @@ def _load_config(path: Path) -> dict[str, Any]:
                 else tomllib.loads(path.read_text()))
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"--config {path}: not valid {path.suffix[1:] or 'TOML'} "
-                         f"({str(exc).splitlines()[0]})") from None
+                         f"({first_line(exc)})") from None
     if not isinstance(data, dict):
         raise ValueError(f"--config {path}: expected a table of grid keys, got a "
                          f"{type(data).__name__}")

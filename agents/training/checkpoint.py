@@ -23,7 +23,7 @@ from agents.models.gated import GRU, LSTM
 from agents.models.heads import HeadedModel
 from agents.models.leaky_rnn import LeakyRNN
 from agents.models.protocol import unwrap
-from memtasks.checks import check_heads
+from memtasks.checks import check_heads, first_line
 
 FORMAT = "memtasks-model-v1"
 KINDS: dict[str, type[HeadedModel]] = {"leaky": LeakyRNN, "gru": GRU, "lstm": LSTM}
@@ -154,8 +154,7 @@ def load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> H
     except (TypeError, ValueError, RuntimeError) as error:
         if str(error).startswith(f"cannot load '{path}'"):
             raise
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"cannot load '{path}': damaged model file ({first_line})") from None
+        raise ValueError(f"cannot load '{path}': damaged model file ({first_line(error)})") from None
     return model.to(map_location)
 
 

@@ -44,6 +44,7 @@ from torch import nn
 from agents.models.protocol import unwrap
 from agents.training.steps import (batch_arrays, batch_repeat, batch_tensors, eval_step,
                                    optimizer_params, train_step)
+from memtasks.checks import first_line
 
 MAX_GRAPHS = 1024  # graphs kept per run: train and eval steps for every T of N up to ~170
 
@@ -220,7 +221,7 @@ class GraphedSteps:
                 with contextlib.suppress(RuntimeError):
                     graph.capture_end()
                 raise RuntimeError(f"capturing the {name} step of {type(self.model).__name__} "
-                                   f"in a CUDA graph failed ({str(exc).splitlines()[0]}); "
+                                   f"in a CUDA graph failed ({first_line(exc)}); "
                                    f"train with graphs=False") from exc
             graph.capture_end()
         torch.cuda.current_stream().wait_stream(self._stream)

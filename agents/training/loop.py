@@ -35,7 +35,7 @@ from agents.training.monitor import Monitor, timescales
 from agents.training.paths import check_dir, make_out_dir
 from agents.training.steps import optimizer_params
 from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
-                             check_threshold)
+                             check_threshold, first_line)
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -130,7 +130,7 @@ class History:
             return cls(records, data["threshold"], data["stop_reason"],
                        list(data.get("notes", [])))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            reason = f"no {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+            reason = f"no {error}" if isinstance(error, KeyError) else first_line(error)
             raise ValueError(f"{where} is not a training history ({reason})") from None
 
     @classmethod
@@ -412,7 +412,7 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
         model.load_state_dict(state["model"])
     except RuntimeError as exc:
         raise ValueError(f"{path} holds a different model than the one passed to train "
-                         f"({str(exc).splitlines()[0]})") from None
+                         f"({first_line(exc)})") from None
     model.to(device)
     optimizer = factory(list(model.parameters()))
     if _param_names(model, optimizer) != state["param_names"]:
@@ -422,7 +422,7 @@ def _resume(path: Path, model: nn.Module, env: Any, factory: OptimizerFactory,
         optimizer.load_state_dict(state["optimizer"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise ValueError(f"{path} holds an optimizer state this optimizer refuses "
-                         f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+                         f"({first_line(error)})"
                          ) from None
     for group, setting in zip(optimizer.param_groups, settings):  # this call's lr, the run's momentum
         if "lr" in setting and group.get("lr") != setting["lr"]:

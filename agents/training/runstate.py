@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from agents.training.checkpoint import safe_load, torch_save, write_atomic
+from memtasks.checks import first_line
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
@@ -89,7 +90,7 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
         check_rng(state["rng"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise ValueError(f"{path} is a damaged run checkpoint: its random state is not one "
-                         f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+                         f"({first_line(error)})"
                          ) from None
     return state
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import memtasks  # noqa: F401  (registers the envs)
+from memtasks.checks import first_line
 from memtasks.env import MemoryTaskEnv
 
 BAD_MAKE = [
@@ -128,3 +129,9 @@ def test_bad_num_envs(num_envs, error):
 def test_unknown_task():
     with pytest.raises(ValueError, match=r"task='xor' is not accepted: expected one of \('parity', 'dms'\)"):
         MemoryTaskEnv("xor")
+
+
+def test_first_line_of_an_error_for_one_line_reports():
+    assert first_line(ValueError("bad value\nmore detail")) == "bad value"
+    assert first_line(RuntimeError("\n  shape mismatch\nnext")) == "shape mismatch"
+    assert first_line(KeyboardInterrupt()) == "KeyboardInterrupt"  # no message: its type

@@ -23,6 +23,7 @@ from agents.experiments.reproduce.plan import Scale
 from agents.experiments.reproduce.verdict import (INCONCLUSIVE, NA, NO, NOT, ONE, PARTLY,
                                                   REPRODUCED, UNDECIDED, UNTESTED, WITHIN, YES,
                                                   finite)
+from memtasks.checks import first_line
 
 NUMBERS, REPORT = "numbers.json", "REPORT.md"
 COLUMN_ORDER = ("gpu", "cpu", "paper", "smoke")  # scale columns after the paper's, in this order
@@ -76,7 +77,7 @@ def read_numbers(path: Path) -> dict:
             raise ValueError("expected an object with a list 'claims'")
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path} is not a reproduction numbers.json: "
-                         f"{str(exc).splitlines()[0]}") from None
+                         f"{first_line(exc)}") from None
     return doc
 
 
