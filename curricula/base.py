@@ -22,7 +22,8 @@ import numpy as np
 from gymnasium.vector import VectorEnv, VectorWrapper
 
 from curricula.headset import check_head_set, get_heads, set_heads
-from memtasks.checks import check_heads, check_int, check_probability, check_threshold, reject
+from memtasks.checks import (check_bool, check_heads, check_int, check_probability, check_threshold,
+                             reject)
 
 logger = logging.getLogger("curricula")
 
@@ -246,8 +247,7 @@ class CurriculumMixin:
             raise reject("state['heads']", state["heads"], f"N <= max_N={self.max_N}")
         epoch = check_int(state["epoch"], "state['epoch']", minimum=0)
         episodes = check_int(state["episodes"], "state['episodes']", minimum=0)
-        if not isinstance(state["finished"], bool):
-            raise reject("state['finished']", state["finished"], "True or False", TypeError)
+        check_bool(state["finished"], "state['finished']")
         changes = [_change(c, f"state['changes'][{i}]") for i, c in enumerate(_listed(state["changes"], "state['changes']"))]
         stage_reached = dict(
             _stage(pair, f"state['stage_reached'][{i}]") for i, pair in enumerate(_listed(state["stage_reached"], "state['stage_reached']"))

@@ -24,6 +24,13 @@ def reject(name: str, value: object, expected: str, error: type[Exception] = Val
     return error(f"{name}={value!r} is not accepted: expected {expected}")
 
 
+def check_bool(value: object, name: str, optional: bool = False) -> bool | None:
+    """``value`` if it is True or False (or None where ``optional``), else a TypeError."""
+    if isinstance(value, bool) or (optional and value is None):
+        return value
+    raise reject(name, value, "None, True or False" if optional else "True or False", TypeError)
+
+
 def first_line(error: BaseException) -> str:
     """The first line of ``error``'s message, else its type's name: for one-line reports."""
     lines = str(error).strip().splitlines()

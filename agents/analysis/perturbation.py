@@ -25,7 +25,7 @@ from torch import nn
 
 from agents.analysis.ablation import accuracy
 from agents.models.protocol import headed
-from memtasks.checks import check_int
+from memtasks.checks import check_bool, check_int
 
 TARGETS = ("weights", "tau")
 
@@ -41,8 +41,7 @@ def perturb(model: nn.Module, target: str = "weights", epsilon: float = 0.1, see
     ``paper=True``: the paper's convention)."""
     if target not in TARGETS:
         raise ValueError(f"target={target!r} is not accepted: expected one of {TARGETS}")
-    if not isinstance(paper, bool):
-        raise TypeError(f"paper={paper!r} is not accepted: expected True or False")
+    check_bool(paper, "paper")
     if not isinstance(epsilon, numbers.Real) or isinstance(epsilon, bool) or not epsilon >= 0:
         raise ValueError(f"epsilon={epsilon!r} is not accepted: expected a float >= 0")
     needs = "taus" if target == "tau" else "recurrent_weights"

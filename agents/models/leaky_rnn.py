@@ -13,7 +13,7 @@ from torch import nn
 
 from agents.models.heads import HeadedModel, Heads, check_hidden_memory, check_inputs
 from agents.models.recurrence import scan
-from memtasks.checks import FLOAT32_MAX, check_choice, check_int
+from memtasks.checks import FLOAT32_MAX, check_bool, check_choice, check_int
 
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 H0_MODES = ("random", "zeros")
@@ -107,8 +107,7 @@ class LeakyRNN(HeadedModel):
             if not 1 <= tau <= FLOAT32_MAX:
                 raise ValueError(f"tau={tau!r} is not accepted: expected None or a float >= 1 "
                                  f"that float32 holds (at most {FLOAT32_MAX:.3g})")
-        if not isinstance(train_tau, bool):
-            raise TypeError(f"train_tau={train_tau!r} is not accepted: expected True or False")
+        check_bool(train_tau, "train_tau")
         check_choice(activation, "activation", ACTIVATIONS)
         check_choice(h0, "h0", H0_MODES)
         check_choice(leak, "leak", LEAKS)

@@ -44,7 +44,7 @@ from torch import nn
 from agents.models.protocol import unwrap
 from agents.training.steps import (batch_arrays, batch_repeat, batch_tensors, eval_step,
                                    optimizer_params, train_step)
-from memtasks.checks import first_line
+from memtasks.checks import check_bool, first_line
 
 MAX_GRAPHS = 1024  # graphs kept per run: train and eval steps for every T of N up to ~170
 
@@ -77,8 +77,7 @@ def _refuse_forced(graphs: bool | None, reason: str | None) -> None:
 def check_graphs(graphs: Any, model: nn.Module, device: torch.device) -> bool | None:
     """Check ``train``'s ``graphs`` argument against the device and the model; False where
     graphs cannot run, else ``graphs`` (None: decided by the optimizer, :func:`make_steps`)."""
-    if graphs is not None and not isinstance(graphs, bool):
-        raise TypeError(f"graphs={graphs!r} is not accepted: expected None, True or False")
+    check_bool(graphs, "graphs", optional=True)
     reason = (f"CUDA graphs need a CUDA device, not {str(device)!r}" if device.type != "cuda"
               else model_support(model))
     _refuse_forced(graphs, reason)

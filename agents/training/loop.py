@@ -34,8 +34,8 @@ from agents.training.memory import check_training_memory
 from agents.training.monitor import Monitor, timescales
 from agents.training.paths import check_dir, make_out_dir
 from agents.training.steps import optimizer_params
-from memtasks.checks import (FLOAT32_MAX, check_heads, check_int, check_positive, check_seed,
-                             check_threshold, first_line)
+from memtasks.checks import (FLOAT32_MAX, check_bool, check_heads, check_int, check_positive,
+                             check_seed, check_threshold, first_line)
 
 LR = 0.05
 MOMENTUM = 0.1
@@ -259,8 +259,7 @@ class _Settings:
         for name in ("logdir", "checkpoint_dir"):
             args[name] = None if args[name] is None else check_dir(args[name], name)
         for name in ("resume", "progress"):
-            if not isinstance(args[name], bool):
-                raise TypeError(f"{name}={args[name]!r} is not accepted: expected True or False")
+            check_bool(args[name], name)
         if args["resume"] and args["checkpoint_dir"] is None:
             raise ValueError("resume=True needs checkpoint_dir: the directory of the run to continue")
         args["device"] = check_device(args["device"])

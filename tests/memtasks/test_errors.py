@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import memtasks  # noqa: F401  (registers the envs)
-from memtasks.checks import first_line
+from memtasks.checks import check_bool, first_line
 from memtasks.env import MemoryTaskEnv
 
 BAD_MAKE = [
@@ -135,3 +135,11 @@ def test_first_line_of_an_error_for_one_line_reports():
     assert first_line(ValueError("bad value\nmore detail")) == "bad value"
     assert first_line(RuntimeError("\n  shape mismatch\nnext")) == "shape mismatch"
     assert first_line(KeyboardInterrupt()) == "KeyboardInterrupt"  # no message: its type
+
+
+def test_check_bool_takes_only_true_or_false_and_none_where_optional():
+    assert check_bool(True, "flag") is True and check_bool(None, "flag", optional=True) is None
+    with pytest.raises(TypeError, match=r"flag=1 is not accepted: expected True or False"):
+        check_bool(1, "flag")
+    with pytest.raises(TypeError, match=r"flag='yes' is not accepted: expected None, True or False"):
+        check_bool("yes", "flag", optional=True)
