@@ -25,6 +25,16 @@ from scipy import fft as sp_fft
 
 from memtasks.checks import check_choice
 
+def check_chunk(chunk: np.ndarray, shape: tuple[int, ...] | None) -> np.ndarray:
+    """A chunk of a streamed recording, ``(trials, c, units)`` with c >= 1, whose (trials,
+    units) are ``shape``, those of the earlier chunks (None: the first chunk)."""
+    x = np.asarray(chunk)
+    if x.ndim != 3 or x.shape[1] == 0 or (shape is not None and x.shape[::2] != shape):
+        raise ValueError(f"chunk of shape {x.shape} is not accepted: expected (trials, c, units) "
+                         "with c >= 1 and the trials and units of the earlier chunks")
+    return x
+
+
 _BLOCK_ELEMENTS = 1 << 22  # FFT work per block: keeps memory bounded for long recordings
 AVERAGES = ("trials", "pooled")
 
@@ -130,10 +140,7 @@ class RunningAutocorrelation:
 
     def update(self, chunk: np.ndarray) -> None:
         """Add the next ``(trials, c, units)`` steps of the recording."""
-        x = np.asarray(chunk)
-        if x.ndim != 3 or x.shape[1] == 0 or (self.steps > 0 and x.shape[::2] != self._total.shape):
-            raise ValueError(f"chunk of shape {x.shape} is not accepted: expected (trials, c, units) "
-                             "with c >= 1 and the trials and units of the earlier chunks")
+        x = check_chunk(chunk, self._total.shape if self.steps else None)
         trials, steps, units = x.shape
         if self.steps == 0:
             self._sums = np.zeros((trials, units, self.max_lag + 1))

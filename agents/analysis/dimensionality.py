@@ -14,6 +14,8 @@ import numbers
 import numpy as np
 import numpy.typing as npt
 
+from agents.analysis.autocorrelation import check_chunk
+
 _BLOCK_ROWS = 8192
 
 
@@ -85,10 +87,7 @@ class TrialCovariance:
 
     def update(self, chunk: np.ndarray) -> None:
         """Add the next ``(trials, c, units)`` steps of the recording."""
-        x = np.asarray(chunk)
-        if x.ndim != 3 or x.shape[1] == 0 or (self.steps > 0 and x.shape[::2] != self._sum.shape):
-            raise ValueError(f"chunk of shape {x.shape} is not accepted: expected (trials, c, units) "
-                             "with c >= 1 and the trials and units of the earlier chunks")
+        x = check_chunk(chunk, self._sum.shape if self.steps else None)
         if self.steps == 0:
             self._shift = x.mean(axis=1, dtype=np.float64)[:, None].astype(np.float32)
             self._sum = np.zeros(x.shape[::2])
