@@ -364,3 +364,13 @@ def test_paper_protocol_agrees_with_the_twin_on_the_reference_networks(reference
     assert measured.k == 20
     check_accuracies_against_twin(measured, twin_parameters_from_file(path, 5, heads))
     check_activity_against_twin(measured, model)
+
+
+@pytest.mark.parametrize("make", [lambda: analysis.RunningAutocorrelation(3, average="pooled"),
+                                  analysis.TrialCovariance])
+def test_streamed_sums_refuse_chunks_of_another_shape(make):
+    summed = make()
+    summed.update(np.zeros((2, 5, 3), dtype=np.float32))
+    for bad in (np.zeros((2, 5)), np.zeros((2, 0, 3)), np.zeros((3, 5, 3)), np.zeros((2, 5, 4))):
+        with pytest.raises(ValueError, match=r"chunk of shape .* is not accepted"):
+            summed.update(bad)
