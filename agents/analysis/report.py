@@ -30,8 +30,8 @@ from agents.analysis.group import group_robustness
 from agents.analysis.paper import (PaperMeasurements, measure_paper, paper_timescales,
                                    timescale_summary)
 from agents.analysis.perturbation import PerturbationSweep
-from agents.analysis.timescales import (TimescaleFit, fit_timescales, raw_timescales,
-                                        trained_timescales)
+from agents.analysis.timescales import (TimescaleFit, finite_stats, fit_timescales,
+                                        raw_timescales, trained_timescales)
 from agents.models.device import check_device
 from agents.models.protocol import headed
 from agents.training.checkpoint import load, load_reference_checkpoint, safe_load
@@ -172,15 +172,9 @@ def _finite(values: np.ndarray) -> list[float | None]:
     return [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=float)]
 
 
-def _stats(values: np.ndarray) -> tuple[float | None, float | None]:
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    return (float(finite.mean()), float(finite.std())) if finite.size else (None, None)
-
-
 def _layer_stats(tau: np.ndarray, tau_net: np.ndarray) -> dict[str, float | None]:
     """Mean and std of τ and of τ_net over one layer's neurons."""
-    (tau_mean, tau_std), (net_mean, net_std) = _stats(tau), _stats(tau_net)
+    (tau_mean, tau_std), (net_mean, net_std) = finite_stats(tau), finite_stats(tau_net)
     return {"tau_mean": tau_mean, "tau_std": tau_std, "tau_net_mean": net_mean,
             "tau_net_std": net_std}
 

@@ -230,6 +230,13 @@ def fit_timescales_paper(ac: np.ndarray, fit_lag: int = 30) -> TimescaleFit:
                         fit_lag=int(fit_lag), min_amplitude=0.0)
 
 
+def finite_stats(values: np.ndarray) -> tuple[float | None, float | None]:
+    """Mean and std over the finite values (None, None where there is none)."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    return (float(finite.mean()), float(finite.std())) if finite.size else (None, None)
+
+
 def paper_tau_net_summary(tau_net: np.ndarray) -> dict[str, float | None]:
     """The paper's summary of τ_net: mean and std over the neurons whose τ_net exceeds 1 (None
     where none does)."""

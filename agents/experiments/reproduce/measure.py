@@ -19,13 +19,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from agents import analysis
 from agents.analysis.report import load_stages
-from agents.analysis.timescales import paper_tau_net_summary
+from agents.analysis.timescales import finite_stats, paper_tau_net_summary
 from agents.experiments.config import source_model
 from agents.experiments.reproduce.plan import Scale
 from agents.training.checkpoint import load
@@ -70,12 +69,6 @@ def _cached(path: Path, compute: Callable[[], J]) -> J:
     return value
 
 
-def _mean(values: np.ndarray) -> float | None:
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    return float(finite.mean()) if finite.size else None
-
-
 def at_grid(stages: Sequence[S], grid: Sequence[int] | None) -> list[S]:
     """The stages whose N is in ``grid`` (None: all): the same N in every run, so that runs of
     different seeds can be compared N by N."""
@@ -88,10 +81,11 @@ def _stage_timescales(model, scale: Scale, protocol: str) -> tuple[float | None,
                                  "burn_in": BURN_IN, "seed": 0}
     if protocol == "paper":
         _, fit, _ = analysis.paper_timescales(model, **recording)
-        return _mean(analysis.raw_timescales(model)), paper_tau_net_summary(fit.tau)["mean_above_1"]
+        tau_net = paper_tau_net_summary(fit.tau)["mean_above_1"]
+        return finite_stats(analysis.raw_timescales(model))[0], tau_net
     act = analysis.record(model, **recording)
     fit = analysis.fit_timescales(analysis.autocorrelation(act, min(200, scale.record_steps // 2)))
-    return _mean(analysis.trained_timescales(model)), _mean(fit.tau)
+    return finite_stats(analysis.trained_timescales(model))[0], finite_stats(fit.tau)[0]
 
 
 def timescales(run_dir: Path, scale: Scale, cache: Path, protocol: str = "paper") -> list[dict]:
